@@ -1,0 +1,1 @@
+"""OVSDB: schema, data model, transactions, storage, monitors and the server."""
