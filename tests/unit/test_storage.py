@@ -128,6 +128,7 @@ def test_record_must_be_an_object_and_valid_unicode(tmp_path: Path) -> None:
         (b"[1e2]", [100]),
         (b"[1.5e1]", [15]),
         (b"[-0.0]", [0]),
+        (b"[1e-400]", [0.0]),
         (b"[1.5]", [1.5]),
         (b"[9223372036854775807]", [2**63 - 1]),
         (b"[9223372036854775808]", [9.223372036854775808e18]),
@@ -143,8 +144,8 @@ def test_numbers_and_strings_parse_as_ovs_parses_them(text: bytes, value: Any) -
 
 @pytest.mark.parametrize(
     "text",
-    [b"[NaN]", b"[Infinity]", b"[1e400]", b'["\\u0000"]', b'["\\ud800"]', b"1", b'"s"',
-     b"[1", b"[\xff]", b"", b'{"a":1}{}'],
+    [b"[NaN]", b"[Infinity]", b"[1e400]", b"[5e-324]", b"[-1e-310]", b'["\\u0000"]',
+     b'["\\ud800"]', b"1", b'"s"', b"[1", b"[\xff]", b"", b'{"a":1}{}'],
 )
 def test_json_ovs_refuses_is_refused(text: bytes) -> None:
     with pytest.raises(ValueError):

@@ -164,11 +164,14 @@ import random
 import re
 import stat
 import struct
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from json.encoder import encode_basestring
 from typing import Any
+
+from pyovs.ovsdb.errors import OvsdbError
 
 __all__ = [
     "MAGIC",
@@ -210,26 +213,19 @@ COMPACT_MIN_SIZE = 10 * 1024 * 1024
 # Errors
 
 
-class StorageError(Exception):
+class StorageError(OvsdbError):
     """An error of the log layer, in OVS's terms (an ``ovsdb_error``).
 
     ``str()`` reads exactly like ``ovsdb_error_to_string``: ``tag: details``
     and, for I/O errors, `` (strerror)``, e.g. "I/O error: x.db: create failed
     (File exists)"; a command-line tool prints it after "ovsdb-tool: ".
+    ``tag`` is "I/O error", "syntax error" or "ovsdb error"; ``details``
+    starts with the file name as the caller gave it; ``io_error`` is the
+    ``strerror`` text of an I/O error (the JSON error's "io-error" member).
     """
 
-    def __init__(self, tag: str, details: str, reason: str | None = None) -> None:
-        self.tag = tag
-        """"I/O error", "syntax error" or "ovsdb error"."""
-        self.details = details
-        """The message, starting with the file name as the user gave it."""
-        self.reason = reason
-        """``strerror`` text of the errno behind an I/O error, else None."""
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        text = f"{self.tag}: {self.details}"
-        return f"{text} ({self.reason})" if self.reason else text
+    def __init__(self, tag: str, details: str, io_error: str | None = None) -> None:
+        super().__init__(tag, details, io_error=io_error)
 
 
 class LockError(StorageError):
@@ -352,7 +348,9 @@ def _parse_real(text: str) -> int | float:
     except (InvalidOperation, OverflowError):
         pass
     real = float(text)
-    if not math.isfinite(real):
+    # strtod's ERANGE with a non-zero result (overflow, subnormal) is an error
+    # for OVS; an underflow to zero is not.
+    if not math.isfinite(real) or 0 < abs(real) < sys.float_info.min:
         raise ValueError("number outside valid range")
     return real if real != 0 else 0.0  # OVS suppresses negative zero
 
