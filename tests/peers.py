@@ -27,7 +27,9 @@ are queued for ``recv_notifications``.
 ``normalize`` turns responses into comparable data: UUIDs become placeholders
 numbered in first-appearance order, and collections whose order is defined by
 UUID values (rows of a ``select``, sets and maps holding UUIDs, tables keyed by
-UUID) are put into a canonical order first.
+UUID) are put into a canonical order first.  The two rows named by an index
+collision error are put in placeholder order too (the server meets them in
+hash order).
 """
 
 from __future__ import annotations
@@ -512,7 +514,7 @@ class UuidNumbering:
         return UUID_RE.sub(lambda m: self.names.get(m.group(0).lower(), _UNKNOWN), text)
 
     def text(self, text: str) -> str:
-        return UUID_RE.sub(lambda m: self.name(m.group(0)), text)
+        return _canonical_text(UUID_RE.sub(lambda m: self.name(m.group(0)), text))
 
     # -- JSON values ---------------------------------------------------------
 
@@ -536,6 +538,21 @@ class UuidNumbering:
                 return [self.json(e) for e in sorted(value, key=self._key)]
             return [self.json(e) for e in value]
         return value
+
+
+# ovsdb-server names the two rows of an index collision in the order it meets
+# them in a hash table, so the order of the two clauses carries no meaning.
+_INDEX_PAIR_RE = re.compile(
+    r"First row, with UUID <(\d+)>, (.*?)\.  Second row, with UUID <(\d+)>, (.*?)\.")
+
+
+def _canonical_text(text: str) -> str:
+    def order(m: re.Match[str]) -> str:
+        a, b = (int(m.group(1)), m.group(2)), (int(m.group(3)), m.group(4))
+        first, second = sorted([a, b])
+        return (f"First row, with UUID <{first[0]}>, {first[1]}.  "
+                f"Second row, with UUID <{second[0]}>, {second[1]}.")
+    return _INDEX_PAIR_RE.sub(order, text)
 
 
 def _contains_uuid(value: Any) -> bool:
