@@ -25,10 +25,10 @@ upper-case hex.  We accept the same.
 ``JSON`` is the *magic* of a standalone database.  A clustered (Raft)
 database has the same framing with magic ``CLUSTER``; we recognise it at
 open and refuse it, with OVS's message plus "clustered databases are not
-supported".  Any other magic is "cannot identify file type", a first line that
-is not a header is "unexpected file format", and so is an existing empty file
-("cannot identify file type": ovsdb-server and ovsdb-tool open with two
-possible magics and an empty file names neither).
+supported".  Any other magic is "cannot identify file type", and so is an
+existing empty file (ovsdb-server and ovsdb-tool open with two possible magics
+and an empty file names neither); a first line that is not a header is
+"unexpected file format".  Only ``OpenMode.CREATE`` starts from nothing.
 
 The body is JSON as OVS's own serializer writes it (``lib/json.c``), which
 ``to_json_text`` reproduces: no spaces; strings escape only ``"``, ``\\``,
@@ -83,12 +83,14 @@ atom.  Two bugs in OVS 3.1.0 itself were fixed in 3.1.2 (commits "ovsdb: file:
 Fix inability to read diffs that violate type size" and "... Fix diff
 application to a default column value"): 3.1.0 rejected oversized diffs and
 *replaced* instead of applying the diff when the current value was the
-default.  Follow the fixed rule: apply the diff to every existing row.  A
-compacted file (``replace``) holds the schema and one record that inserts every
-row; OVS marks it ``_is_diff`` too (harmless: all its rows are inserts) with
-the comment "compacting database online".  Records are replayed in order;
-OVS's server stops at the first record that cannot be read or applied and
-keeps what it has, its tools fail instead.
+default.  Follow the fixed rule: apply the diff to every existing row.
+
+A compacted file (``replace``) holds the schema and one record that inserts
+every row; OVS marks it ``_is_diff`` too (harmless: all its rows are inserts)
+and comments it "compacting database online" (ovsdb-server) or "compacted by
+ovsdb-tool 3.1.0".  Records are replayed in order; OVS's server stops at the
+first record that cannot be read or applied and keeps what it has, its tools
+fail instead.
 
 Reading, torn tails and writing
 -------------------------------
@@ -382,7 +384,8 @@ def _check_strings(value: Any) -> None:
 def parse_json_body(body: bytes) -> Any:
     """Parse JSON text as OVS's parser would; raise ``ValueError`` if OVS would not.
 
-    The message reads like OVS's ("line L, column C, byte B: ...").
+    The top level must be an object or array.  Error messages have OVS's
+    shape ("line L, column C, byte B: ...") with Python's wording.
     """
     try:
         text = body.decode("utf-8")
@@ -560,9 +563,12 @@ class _State(enum.Enum):
 class LogFile:
     """One open standalone log: read records, append records, compact.
 
-    Counters for the caller: ``offset`` (bytes of good log), ``base`` (size
-    right after the last compaction, or after the first two records read),
-    ``n_read`` / ``n_written`` (records since open).
+    Read every record first (``read`` until None), then ``write`` and
+    ``commit``; ``replace`` to compact when ``should_compact`` says so.
+    Counters for the caller: ``offset`` (bytes of good log; the file size once
+    writing), ``base`` (``offset`` right after the last compaction, or after
+    the first two records read), ``n_read`` / ``n_written`` (records since
+    open; ``replace`` counts in neither).
     """
 
     def __init__(self, display_name: str, abs_name: str, fd: int, mode: OpenMode,
