@@ -580,7 +580,8 @@ class LogFile:
         self.mode = mode
         self.lockfile = lockfile
         self.error: StorageError | None = None
-        """Why reading stopped early, or why the last write failed."""
+        """Why reading stopped early, or why the last write failed; the first
+        write clears a read error once it has truncated the bad tail."""
         self.offset = 0
         self.base = 0
         self.n_read = 0
