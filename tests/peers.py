@@ -25,7 +25,7 @@ notifications (``update``, ``update2``, ``update3``, ``locked``, ``stolen``)
 are queued for ``recv_notifications``.
 
 ``normalize`` turns responses into comparable data: UUIDs become placeholders
-numbered in first-appearance order, and collections whose order is defined by
+numbered in first-appearance order (the all-zeros UUID stays as it is), and collections whose order is defined by
 UUID values (rows of a ``select``, sets and maps holding UUIDs, tables keyed by
 UUID) are put into a canonical order first.  The two rows named by an index
 collision error are put in placeholder order too (the server meets them in
@@ -493,7 +493,7 @@ def connect(server: DbServer, timeout: float = 5.0) -> Iterator[RawClient]:
 
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{12}")
-# Short forms some tools print, e.g. ovs-vsctl/ovsdb-client's "7b1a0f3e" ids.
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 _UNKNOWN = "<?>"
 
 
@@ -505,13 +505,18 @@ class UuidNumbering:
 
     def name(self, uuid: str) -> str:
         key = uuid.lower()
+        if key == ZERO_UUID:
+            return key  # meaningful as such (e.g. "no transaction id")
         if key not in self.names:
             self.names[key] = f"<{len(self.names)}>"
         return self.names[key]
 
     def peek(self, text: str) -> str:
         """``text`` with known UUIDs named and unknown ones masked (no numbering)."""
-        return UUID_RE.sub(lambda m: self.names.get(m.group(0).lower(), _UNKNOWN), text)
+        def known(m: re.Match[str]) -> str:
+            key = m.group(0).lower()
+            return key if key == ZERO_UUID else self.names.get(key, _UNKNOWN)
+        return UUID_RE.sub(known, text)
 
     def text(self, text: str) -> str:
         return _canonical_text(UUID_RE.sub(lambda m: self.name(m.group(0)), text))
