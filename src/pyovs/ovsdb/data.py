@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from .errors import OvsdbError, is_id, json_type_name, syntax_error
+from .errors import OvsdbError, is_id, json_type_name, ovs_real, syntax_error
 from .schema import INT64_MAX, INT64_MIN, UINT_MAX, AtomicType, BaseType, Type, enum_type
 
 Atom = int | float | bool | str | UUID
@@ -150,6 +150,8 @@ def _uuid_from_json(base: BaseType, value: Any, symtab: SymbolTable | None) -> U
 def atom_to_json(atom: Atom) -> Any:
     if isinstance(atom, UUID):
         return ["uuid", str(atom)]
+    if type(atom) is float:
+        return ovs_real(atom)
     return atom
 
 

@@ -16,9 +16,26 @@ from typing import Any
 _NO_SYNTAX = object()
 
 
+def ovs_real(x: float) -> float | int:
+    """A real as OVS prints it (``%.15g``), as the closest Python number."""
+    r = float(f"{x:.15g}")
+    return int(r) if r.is_integer() and abs(r) < 1e15 else r
+
+
+def _ovs_numbers(value: Any) -> Any:
+    if isinstance(value, float):
+        return ovs_real(value)
+    if isinstance(value, list):
+        return [_ovs_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _ovs_numbers(v) for k, v in value.items()}
+    return value
+
+
 def ovs_json(value: Any, sort_keys: bool = False) -> str:
-    """Serialise like OVS's ``json_to_string``: compact, UTF-8, no ASCII escaping."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
+    """Serialise like OVS's ``json_to_string``: compact, UTF-8, reals as ``%.15g``."""
+    return json.dumps(_ovs_numbers(value), separators=(",", ":"), ensure_ascii=False,
+                      sort_keys=sort_keys)
 
 
 class OvsdbError(Exception):
@@ -86,7 +103,9 @@ class Parser:
 
     def raise_error(self, message: str) -> None:
         if self.error is None:
-            self.error = syntax_error(self.obj, f"Parsing {self.name} failed: {message}")
+            details = f"Parsing {self.name} failed: {message}"
+            self.error = (syntax_error(self.obj, details) if self.obj is not None
+                          else syntax_error_nojson(details))
 
     def member(self, name: str, kinds: tuple[str, ...], optional: bool = False) -> Any:
         """Return member ``name`` if its JSON kind is one of ``kinds``.
@@ -109,7 +128,9 @@ class Parser:
 
     def finish(self) -> None:
         if self.error is None and self.obj is not None:
-            unused = [k for k in self.obj if k not in self.used]
+            from .ovsorder import shash_order
+
+            unused = [k for k in shash_order(tuple(self.obj)) if k not in self.used]
             if len(unused) > 1:
                 n = len(unused) - 1
                 self.raise_error(

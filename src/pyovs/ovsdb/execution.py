@@ -26,6 +26,7 @@ from .data import Datum, SymbolTable, uuid_from_string
 from .database import Database, Row, Table, Txn
 from .errors import OvsdbError, Parser, syntax_error
 from .mutation import apply_mutation, mutation_from_json
+from .ovsorder import shash_order
 from .schema import TableSchema
 
 
@@ -132,7 +133,8 @@ def parse_row(table: TableSchema, value: Any, symtab: SymbolTable | None,
     if not isinstance(value, dict):
         raise syntax_error(value, "row must be JSON object")
     names: list[str] = []
-    for name, datum_json in value.items():
+    for name in shash_order(tuple(value)):
+        datum_json = value[name]
         col = table.columns.get(name)
         if col is None:
             raise syntax_error(value, f"No column {name} in table {table.name}.",
@@ -205,8 +207,8 @@ def op_insert(x: Execution, p: Parser, result: dict[str, Any]) -> None:
     row.data.pop("_version", None)
     # Defaults of columns not given may violate constraints (an enum, a range).
     cols = table.schema.columns
-    for name in table.user_columns:
-        if name not in given:
+    for name in table.schema.ovs_order:
+        if name not in given and not name.startswith("_"):
             d = row.data[name]
             if len(d.keys) == 1:
                 d.check_constraints(cols[name].type)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import OvsdbError, Parser, is_id, syntax_error, syntax_error_nojson
+from .ovsorder import shash_order
 
 if TYPE_CHECKING:
     from .data import Datum
@@ -336,6 +337,8 @@ class TableSchema:
     max_rows: int = UINT_MAX
     is_root: bool = False
     indexes: list[tuple[str, ...]] = field(default_factory=list)
+    ovs_order: tuple[str, ...] = ()
+    """All columns in the order ovsdb-server walks them (see ovsorder.py)."""
 
     @property
     def user_columns(self) -> list[ColumnSchema]:
@@ -368,7 +371,8 @@ class TableSchema:
             col.index = i
         table = cls(name, cols, mutable=True if mutable is None else mutable,
                     max_rows=min(max_rows, UINT_MAX) if max_rows is not None else UINT_MAX,
-                    is_root=bool(is_root))
+                    is_root=bool(is_root),
+                    ovs_order=shash_order(("_uuid", "_version", *shash_order(tuple(columns)))))
         for index_json in indexes or []:
             names = _column_set_from_json(index_json, table)
             if not names:

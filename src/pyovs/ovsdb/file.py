@@ -1,0 +1,232 @@
+"""A database bound to an OVS standalone log file.
+
+Loading reads the schema record, then replays every transaction record
+through the ordinary commit path (so garbage collection and reference
+checks apply exactly as they did when the record was written).  A record
+that cannot be read or applied ends the replay, as in ovsdb-server, and the
+next write overwrites it.
+
+Each commit appends one record in OVS's format: inserted rows with their
+non-default persistent columns, modified rows with the columns that changed,
+deleted rows as null, plus ``_date`` and ``_comment``.  The record is
+written at commit time; ``sync`` makes it durable, and the server calls it
+before any reply leaves, so one fsync covers every transaction of an event
+loop pass (group commit) and nothing is acknowledged before it is on disk.
+
+Compaction replaces the log by the schema and one record that inserts every
+row, atomically (see ``storage.LogFile.replace``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from .data import Datum, uuid_from_string
+from .database import Change, Database, Row
+from .errors import OvsdbError
+from .schema import DatabaseSchema
+from .storage import LogFile, OpenMode
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class FileStorage:
+    """Durable storage for one database (the server's ``Storage`` protocol)."""
+
+    def __init__(self, log: LogFile, schema: DatabaseSchema) -> None:
+        self.log = log
+        self.schema = schema
+        self.dirty = False
+        self.warning: str | None = None
+        self.clock = time.monotonic
+
+    # -- opening -------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, read_only: bool = False) -> tuple[Database, FileStorage]:
+        """Load the database at ``path``; raises OvsdbError with OVS's messages."""
+        mode = OpenMode.READ_ONLY if read_only else OpenMode.READ_WRITE
+        log = LogFile.open(path, mode)
+        try:
+            first = log.read()
+            if first is None:
+                raise OvsdbError(None, f"{path}: cannot read schema: "
+                                 f"{log.warning or 'database file is empty'}")
+            schema = DatabaseSchema.from_json(first)
+            db = Database(schema)
+            storage = cls(log, schema)
+            while True:
+                record = log.read()
+                if record is None:
+                    storage.warning = log.warning
+                    break
+                try:
+                    apply_record(db, record)
+                except OvsdbError as e:
+                    storage.warning = f"{path}: {e}"
+                    log.unread()
+                    break
+        except BaseException:
+            log.close()
+            raise
+        db.clock_ms = _wall_ms
+        return db, storage
+
+    @staticmethod
+    def create(path: str | Path, schema_json: dict[str, Any]) -> None:
+        """Create a new database file holding only the schema (``ovsdb-tool create``)."""
+        DatabaseSchema.from_json(schema_json)
+        log = LogFile.open(path, OpenMode.CREATE)
+        try:
+            log.write(schema_json)
+            log.commit()
+        finally:
+            log.close()
+
+    # -- committing ----------------------------------------------------------------
+    def commit(self, change: Change, durable: bool) -> None:
+        record = change_to_record(self.schema, change)
+        self.log.write(record)
+        self.dirty = True
+
+    def sync(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self.log.commit()
+
+    def should_compact(self, now_ms: int) -> bool:
+        return self.log.should_compact(self.clock())
+
+    def compact(self, db: Database) -> None:
+        self.log.replace([db.schema.to_json(), snapshot_record(db)])
+
+    def close(self) -> None:
+        try:
+            self.sync()
+        finally:
+            self.log.close()
+
+
+def _row_json(db: Database, table: str, row: Row, columns: Any = None) -> dict[str, Any]:
+    t = db.tables[table]
+    cols = t.schema.columns
+    out: dict[str, Any] = {}
+    for c in columns if columns is not None else t.user_columns:
+        if not cols[c].persistent:
+            continue
+        d = row.data[c]
+        if columns is None and d == t.defaults[c]:
+            continue
+        out[c] = d.to_json()
+    return out
+
+
+def change_to_record(schema: DatabaseSchema, change: Change) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for tname, rows in change.tables.items():
+        ts = schema.tables[tname]
+        trec: dict[str, Any] = {}
+        for uuid, rc in rows.items():
+            if rc.new is None:
+                trec[str(uuid)] = None
+                continue
+            persistent = [c for c in (rc.changed if rc.old is not None else ts.columns)
+                          if not c.startswith("_") and ts.columns[c].persistent]
+            if rc.old is not None and not persistent:
+                continue
+            row: dict[str, Any] = {}
+            for c in persistent:
+                d = rc.new.data[c]
+                if rc.old is None and d == Datum.default(ts.columns[c].type):
+                    continue
+                row[c] = d.to_json()
+            trec[str(uuid)] = row
+        if trec:
+            record[tname] = trec
+    record["_date"] = change.date_ms or _wall_ms()
+    if change.comment:
+        record["_comment"] = change.comment
+    return record
+
+
+def snapshot_record(db: Database) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for tname, table in db.tables.items():
+        if table.rows:
+            record[tname] = {str(u): _row_json(db, tname, r) for u, r in table.rows.items()}
+    record["_date"] = _wall_ms()
+    record["_comment"] = "compacting database online"
+    return record
+
+
+def apply_record(db: Database, record: dict[str, Any]) -> None:
+    """Replay one transaction record (plain or ``_is_diff``) into ``db``."""
+    if not isinstance(record, dict):
+        raise OvsdbError("syntax error", "transaction record must be an object")
+    is_diff = record.get("_is_diff") is True
+    txn = db.begin()
+    for tname, rows in record.items():
+        if tname.startswith("_"):
+            continue
+        table = db.tables.get(tname)
+        if table is None:
+            raise OvsdbError("syntax error", f"No table named {tname}.")
+        if not isinstance(rows, dict):
+            raise OvsdbError("syntax error", f"table {tname}: object expected")
+        for uuid_s, row_json in rows.items():
+            u = uuid_from_string(uuid_s)
+            if u is None:
+                raise OvsdbError("syntax error", f'"{uuid_s}" is not a valid UUID')
+            _replay_row(txn, table.name, u, row_json, is_diff)
+    comment = record.get("_comment")
+    if isinstance(comment, str):
+        txn.comments.append(comment)
+    db.commit(txn)
+
+
+def _replay_row(txn: Any, tname: str, u: UUID, row_json: Any, is_diff: bool) -> None:
+    table = txn.db.tables[tname]
+    existing = txn.get(tname, u)
+    if row_json is None:
+        if existing is None:
+            raise OvsdbError("syntax error", f"transaction deletes nonexistent row {u}")
+        txn.delete(tname, existing)
+        return
+    if not isinstance(row_json, dict):
+        raise OvsdbError("syntax error", "row must be JSON object")
+    cols = table.schema.columns
+    if existing is None:
+        row = table.new_row(u)
+        target = row.data
+    else:
+        row = txn.modify(tname, existing)
+        target = row.data
+    for c, dj in row_json.items():
+        col = cols.get(c)
+        if col is None or c.startswith("_"):
+            raise OvsdbError("syntax error", f"No column {c} in table {tname}.")
+        if is_diff and existing is not None and col.type.n_max > 1:
+            diff = Datum.from_json(col.type.relaxed(), dj)
+            target[c] = _apply_diff(target[c], diff)
+        else:
+            target[c] = Datum.from_json(col.type, dj)
+    if existing is None:
+        txn.insert(tname, row)
+
+
+def _apply_diff(cur: Datum, diff: Datum) -> Datum:
+    if cur.values is None:
+        return Datum(tuple(sorted(set(cur.keys) ^ set(diff.keys))))
+    d = cur.as_dict()
+    for k, v in zip(diff.keys, diff.values or (), strict=True):
+        if k not in d:
+            d[k] = v
+        elif d[k] != v:
+            d[k] = v
+        else:
+            del d[k]
+    return Datum.map_of(d)

@@ -1,0 +1,288 @@
+"""The asyncio edge of the OVSDB server.
+
+Connections feed bytes into a sans-IO :class:`~.jsonrpc.JsonRpcStream`;
+decoded messages go to a :class:`~.server.Session`, whose output collects in
+a per-connection buffer.  After each burst of input a single flush is
+scheduled on the event loop: it retries triggers, makes every written log
+record durable with one fsync per database (group commit), and only then
+hands the buffered replies and updates to the sockets.  So no client ever
+sees a reply to a transaction that is not yet on disk, and a thousand
+clients committing at once share a handful of fsyncs.
+
+Remotes are the listeners and outgoing connections of ovsdb-server:
+``punix:``/``ptcp:`` listen, ``unix:``/``tcp:`` connect out (and reconnect
+with back-off), and ``db:DB,TABLE,COLUMN`` names a column whose strings, or
+whose referenced rows' ``target`` column, list more remotes; those are
+re-read after every commit to that database.
+
+A connection that sends garbage or a message over the size limit is closed;
+only that client is affected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from .. import streams
+from .database import Change, Database
+from .errors import OvsdbError
+from .file import FileStorage
+from .jsonrpc import DEFAULT_MAX_MESSAGE_SIZE, JsonRpcError, JsonRpcStream
+from .server import OvsdbServer, Session
+
+log = logging.getLogger("ovsdb_jsonrpc_server")
+
+_READ_SIZE = 256 * 1024
+
+
+def monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+class Connection:
+    def __init__(self, runner: ServerRunner, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter, name: str) -> None:
+        self.runner = runner
+        self.reader = reader
+        self.writer = writer
+        self.name = name
+        self.out = bytearray()
+        self.stream = JsonRpcStream(runner.max_message_size)
+        self.session: Session = runner.server.new_session(self._queue, name)
+
+    def _queue(self, data: bytes) -> None:
+        self.out += data
+        self.runner.schedule_flush()
+
+    def flush(self) -> None:
+        if self.out:
+            if not self.writer.is_closing():
+                self.writer.write(bytes(self.out))
+            self.out.clear()
+
+    async def serve(self) -> None:
+        try:
+            while True:
+                try:
+                    data = await self.reader.read(_READ_SIZE)
+                except (ConnectionResetError, BrokenPipeError):
+                    break
+                if not data:
+                    break
+                self.stream.receive_data(data)
+                while True:
+                    msg = self.stream.next_message()
+                    if msg is None:
+                        break
+                    self.session.receive(msg)
+                    if self.session.want_close:
+                        break
+                self.runner.schedule_flush()
+                if self.session.want_close:
+                    log.warning("%s: received unexpected reply, closing", self.name)
+                    break
+                if self.writer.transport.get_write_buffer_size() > 64 * 1024 * 1024:
+                    await self.writer.drain()
+        except JsonRpcError as e:
+            log.warning("%s: closing connection: %s", self.name, e)
+        except Exception:
+            log.exception("%s: internal error, closing connection", self.name)
+        finally:
+            self.session.close()
+            self.runner.connections.discard(self)
+            self.runner.flush()
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+
+
+class ServerRunner:
+    """Runs an :class:`OvsdbServer` on an asyncio loop with its remotes."""
+
+    def __init__(self, server: OvsdbServer,
+                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+        self.server = server
+        self.max_message_size = max_message_size
+        self.connections: set[Connection] = set()
+        self.listeners: dict[str, asyncio.Server] = {}
+        self.active: dict[str, asyncio.Task[None]] = {}
+        self.static_remotes: list[str] = []
+        self.db_remotes: list[str] = []
+        self._flush_scheduled = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.stopped = asyncio.Event()
+        self.on_remotes_error: Callable[[str, Exception], None] = (
+            lambda r, e: log.error("%s: listen failed: %s", r, e))
+
+    # -- flushing --------------------------------------------------------------------
+    def schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        self.server.run(monotonic_ms())
+        for entry in self.server.dbs.values():
+            storage = entry.storage
+            if isinstance(storage, FileStorage):
+                try:
+                    storage.sync()
+                except OvsdbError as e:
+                    log.error("%s: %s", entry.db.name, e)
+        for c in list(self.connections):
+            c.flush()
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        deadline = self.server.next_deadline()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None:
+            delay = max(0.0, (deadline - monotonic_ms()) / 1000)
+            self._timer = asyncio.get_running_loop().call_later(delay, self.flush)
+
+    # -- remotes ------------------------------------------------------------------------
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      name: str | None = None) -> None:
+        peer = writer.get_extra_info("peername")
+        conn = Connection(self, reader, writer, name or str(peer or "unix"))
+        self.connections.add(conn)
+        await conn.serve()
+
+    async def add_remote(self, remote: str) -> None:
+        if remote in self.listeners or remote in self.active:
+            return
+        if remote.startswith(("punix:", "ptcp:")):
+            self.listeners[remote] = await streams.start_server(remote, self._client)
+        elif remote.startswith(("unix:", "tcp:")):
+            streams.parse_target(remote)
+            task = asyncio.get_running_loop().create_task(self._connect_loop(remote))
+            self.active[remote] = task
+        else:
+            raise ValueError(f"{remote}: unsupported remote")
+
+    async def remove_remote(self, remote: str) -> None:
+        server = self.listeners.pop(remote, None)
+        if server is not None:
+            await streams.close_server(server)
+        task = self.active.pop(remote, None)
+        if task is not None:
+            task.cancel()
+
+    async def _connect_loop(self, remote: str) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                reader, writer = await streams.open_connection(remote)
+            except OSError as e:
+                log.info("%s: connection attempt failed (%s)", remote, e.strerror or e)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 8.0)
+                continue
+            backoff = 1.0
+            await self._client(reader, writer, remote)
+            await asyncio.sleep(backoff)
+
+    def remotes(self) -> list[str]:
+        return sorted(set(self.listeners) | set(self.active))
+
+    def bound_names(self) -> list[str]:
+        return [streams.bound_name(s) for s in self.listeners.values()]
+
+    async def set_remotes(self, wanted: list[str]) -> None:
+        want = set(wanted)
+        for r in list(self.listeners) + list(self.active):
+            if r not in want:
+                await self.remove_remote(r)
+        for r in wanted:
+            try:
+                await self.add_remote(r)
+            except (OSError, ValueError) as e:
+                self.on_remotes_error(r, e)
+
+    def configure_remotes(self, remotes: list[str]) -> None:
+        """Static remotes, some possibly ``db:`` references, re-read on commits."""
+        self.static_remotes = list(remotes)
+        for entry in self.server.dbs.values():
+            entry.db.listeners.append(self._db_changed)
+        self._spawn(self._apply_remotes())
+
+    def _db_changed(self, change: Change) -> None:
+        if any(r.startswith("db:") for r in self.static_remotes):
+            self._spawn(self._apply_remotes())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _apply_remotes(self) -> None:
+        wanted: list[str] = []
+        for r in self.static_remotes:
+            if r.startswith("db:"):
+                try:
+                    wanted.extend(self.query_db_remotes(r))
+                except ValueError as e:
+                    log.warning("%s", e)
+            else:
+                wanted.append(r)
+        await self.set_remotes(wanted)
+
+    def query_db_remotes(self, spec: str) -> list[str]:
+        """Remotes named by ``db:DB,TABLE,COLUMN``, as ovsdb-server reads them."""
+        parts = spec[3:].split(",")
+        if len(parts) != 3:
+            raise ValueError(f'"{spec}": invalid syntax')
+        dbname, tname, cname = parts
+        entry = self.server.dbs.get(dbname)
+        if entry is None:
+            raise ValueError(f"{spec}: no database named {dbname}")
+        db: Database = entry.db
+        table = db.tables.get(tname)
+        if table is None:
+            raise ValueError(f"{spec}: no table named {tname}")
+        col = table.schema.columns.get(cname)
+        if col is None:
+            raise ValueError(f"{spec}: table {tname} has no column {cname}")
+        out: list[str] = []
+        key = col.type.key
+        if key.type == "string" and col.type.value is None:
+            for row in table.rows.values():
+                out.extend(str(k) for k in row.get(cname).keys)
+        elif key.type == "uuid" and key.ref_table is not None:
+            ref = db.tables[key.ref_table]
+            if "target" not in ref.schema.columns:
+                raise ValueError(f"{spec}: referenced table {key.ref_table} has no "
+                                 "target column")
+            for row in table.rows.values():
+                for u in row.get(cname).keys:
+                    assert isinstance(u, UUID)
+                    target_row = ref.rows.get(u)
+                    if target_row is not None:
+                        out.extend(str(t) for t in target_row.get("target").keys)
+        else:
+            raise ValueError(f"{spec}: type mismatch for column {cname}")
+        return out
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def close(self) -> None:
+        for r in list(self.listeners) + list(self.active):
+            await self.remove_remote(r)
+        for c in list(self.connections):
+            c.writer.close()
+        self.flush()
+        self.server.close()
+        self.stopped.set()
+
+
+def utc_ms() -> int:
+    return int(time.time() * 1000)
