@@ -25,9 +25,10 @@ notifications (``update``, ``update2``, ``update3``, ``locked``, ``stolen``)
 are queued for ``recv_notifications``.
 
 ``normalize`` turns responses into comparable data: UUIDs become placeholders
-numbered in first-appearance order (the all-zeros UUID stays as it is), and collections whose order is defined by
-UUID values (rows of a ``select``, sets and maps holding UUIDs, tables keyed by
-UUID) are put into a canonical order first.  The two rows named by an index
+numbered in first-appearance order (the all-zeros UUID stays as it is), and
+collections whose order is defined by UUID values (rows of a ``select``, sets
+and maps holding UUIDs, tables keyed by UUID) are put into a canonical order
+first.  The two rows named by an index
 collision error are put in placeholder order too (the server meets them in
 hash order).
 """
@@ -86,12 +87,13 @@ def real_available() -> str | None:
 
 def pyovs_available() -> str | None:
     """None if pyovs's own server can be started, else why not."""
-    try:
-        spec = importlib.util.find_spec("pyovs.ovsdb.server_main")
-    except ImportError:
-        spec = None
-    if spec is None:
-        return "pyovs's OVSDB server is not written yet (pyovs.ovsdb.server_main missing)"
+    for module in ("pyovs.ovsdb.server_main", "pyovs.cli.dbtool"):
+        try:
+            spec = importlib.util.find_spec(module)
+        except ImportError:
+            spec = None
+        if spec is None:
+            return f"pyovs's OVSDB server is not available yet ({module} missing)"
     for path in (PYOVS_SERVER, PYOVS_TOOL):
         if not os.access(path, os.X_OK):
             return f"{path} missing: reinstall the venv (pip install -e .)"
@@ -155,6 +157,8 @@ class DbServer:
         self.tcp = tcp
         self.extra_args = list(extra_args)
         self._own_dir = tmp_dir is None
+        if tmp_dir is not None:
+            Path(tmp_dir).mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=f"ovsdb-{kind}-", dir=tmp_dir))
         self.db_path = self.dir / "conf.db"
         self.sock_path = self.dir / "db.sock"

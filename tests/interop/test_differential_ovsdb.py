@@ -51,7 +51,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import peers  # noqa: E402
+import peers
 
 CASE_DIR = Path(__file__).resolve().parent / "ovsdb_cases"
 GOLDEN_SUFFIX = ".golden.json"
@@ -225,7 +225,8 @@ def test_pyovs_server(case: Case) -> None:
             case, golden[case.name], got, "pyovsdb-server differs from ovsdb-server's golden")
     if peers.real_available() is None:
         live = run_case("real", case)
-        assert got == live, explain(case, live, got, "pyovsdb-server differs from live ovsdb-server")
+        assert got == live, explain(case, live, got,
+                                    "pyovsdb-server differs from live ovsdb-server")
     elif case.name not in golden:
         pytest.skip(f"{case.id}: no golden answer and no real ovsdb-server to compare with")
 
