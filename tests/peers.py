@@ -230,9 +230,15 @@ class DbServer:
         log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         # --detach: the launcher exits once the daemon is ready.  The daemon
         # inherits no pipe from us so that a hung daemon cannot hang the test.
-        proc = subprocess.run(self.command(), env=self.env, cwd=self.dir,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=START_TIMEOUT)
+        try:
+            proc = subprocess.run(self.command(), env=self.env, cwd=self.dir,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise ServerError(
+                f"{self.server_bin} --detach did not return within {START_TIMEOUT} s (a "
+                f"daemon must close the launcher's stdout/stderr once ready)\n"
+                f"{self.log_tail()}") from None
         self.pid = self._read_pid(wait=proc.returncode == 0)
         if proc.returncode != 0:
             raise ServerError(f"{self.server_bin} exited {proc.returncode}: "
@@ -328,10 +334,23 @@ class DbServer:
             self.sock_path.unlink()
         self.start()
 
+    def _reap_stray(self) -> None:
+        """Kill a daemon that wrote its pidfile although start() failed."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except (OSError, ValueError):
+            return
+        if str(self.db_path).encode() in cmdline:
+            self.pid = pid
+            self.kill9()
+
     def close(self) -> None:
         """Stop the server and remove the directory; safe to call twice."""
         try:
             self.stop()
+            self._reap_stray()
         finally:
             if self._own_dir and os.environ.get("PYOVS_KEEP_TMP") is None:
                 shutil.rmtree(self.dir, ignore_errors=True)

@@ -242,6 +242,31 @@ def test_case_files_are_well_formed() -> None:
         assert not stale, f"{topic}: golden answers without a case: {sorted(stale)}"
 
 
+def test_normalize_ignores_uuid_values_and_hash_order() -> None:
+    """Two runs that differ only in UUIDs and hash order normalise equal."""
+    a, b, c = (f"{n}0000000-0000-4000-8000-000000000000" for n in "abc")
+    x, y, z = (f"{n}1111111-1111-4111-8111-111111111111" for n in "def")
+
+    def run(u1: str, u2: str, u3: str, flip: bool, swap: bool = False) -> Any:
+        r1, r2 = (u2, u1) if swap else (u1, u2)
+        rows = [{"_uuid": ["uuid", r1], "n": 1, "s": ["set", [["uuid", u3]]]},
+                {"_uuid": ["uuid", r2], "n": 2, "s": ["set", []]}]
+        refs = [["uuid", u1], ["uuid", u2]]
+        return peers.normalize([
+            {"result": [{"uuid": ["uuid", u1]}, {"uuid": ["uuid", u2]}]},
+            {"result": [{"rows": rows[::-1] if flip else rows}]},
+            {"result": {"T": dict(reversed([(u1, 1), (u2, 2)]) if flip else [(u1, 1), (u2, 2)])}},
+            ["set", refs[::-1] if flip else refs],
+            f"row {u2} references {u3}; {peers.ZERO_UUID}",
+        ])
+
+    assert run(a, b, c, False) == run(x, y, z, True)
+    # The row inserted first now has n == 2: a real difference.
+    assert run(a, b, c, False) != run(a, b, c, False, swap=True)
+    text = run(a, b, c, False)[-1]
+    assert text == f"row <1> references <2>; {peers.ZERO_UUID}"
+
+
 # ---------------------------------------------------------------------------
 # Command line: regenerate goldens
 
