@@ -86,9 +86,15 @@ def _unwrap(value: Any, name: str, kind: type) -> Any:
     raise syntax_error(value, f'expected ["{name}", <{kind_name}>]')
 
 
+_UUID_HEX = frozenset("0123456789abcdefABCDEF")
+
+
 def uuid_from_string(s: str) -> UUID | None:
     """Parse a UUID in the strict 8-4-4-4-12 hex form that OVS accepts."""
     if len(s) != 36 or s[8] != "-" or s[13] != "-" or s[18] != "-" or s[23] != "-":
+        return None
+    # UUID() alone would also take "_" between digits (int() syntax).
+    if not _UUID_HEX.issuperset(s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]):
         return None
     try:
         return UUID(s)
