@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pyovs.ovsdb.storage import parse_json_body
+from . import ovsjson
 
 __all__ = [
     "VLOG_LONG_OPTIONS",
@@ -161,8 +161,8 @@ def parse_json_arg(text: str) -> Any:
     ``Fatal('"<text>": <what is wrong>')``.
     """
     try:
-        return parse_json_body(text.encode("utf-8", "surrogateescape"))
-    except ValueError as e:
+        return ovsjson.parse(text)
+    except ovsjson.JsonSyntaxError as e:
         raise Fatal(f'"{text}": {e}') from None
 
 

@@ -51,10 +51,10 @@ from pyovs.ovsdb.storage import (
     LogFile,
     OpenMode,
     StorageError,
-    parse_json_body,
 )
 from pyovs.ovsdb.table_format import format_timestamp, json_to_string
 
+from . import ovsjson
 from .cmdline import Fatal
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "read_schema_file",
     "read_standalone_schema",
     "schema_json",
+    "schema_table_order",
     "show_log",
     "snapshot_record",
     "wall_ms",
@@ -129,8 +130,8 @@ def read_schema_file(path: str) -> DatabaseSchema:
         raise Fatal(f'failed to read schema: "{path}" could not be read as JSON '
                     f'(error opening "{path}": {e.strerror})') from None
     try:
-        value = parse_json_body(data)
-    except ValueError as e:
+        value = ovsjson.parse(data)
+    except ovsjson.JsonSyntaxError as e:
         raise Fatal(f'failed to read schema: "{path}" could not be read as JSON ({e})') from None
     try:
         return DatabaseSchema.from_json(value)
@@ -172,7 +173,7 @@ def schema_json(schema: DatabaseSchema) -> dict[str, Any]:
     out = schema.to_json()
     tables = out["tables"]
     ordered: dict[str, Any] = {}
-    for name in _table_order(schema):
+    for name in schema_table_order(schema):
         tjson = tables[name]
         columns = tjson["columns"]
         tjson["columns"] = {c: columns[c] for c in schema.tables[name].ovs_order
@@ -183,14 +184,17 @@ def schema_json(schema: DatabaseSchema) -> dict[str, Any]:
     return result
 
 
-def _table_order(schema: DatabaseSchema) -> tuple[str, ...]:
-    # The file's "tables" object (one hash table), then schema->tables.
+def schema_table_order(schema: DatabaseSchema) -> tuple[str, ...]:
+    """The order OVS walks a parsed schema's tables (``SHASH_FOR_EACH``).
+
+    The parsed JSON object is one hash table, ``schema->tables`` a second.
+    """
     return shash_order(shash_order(tuple(schema.tables)))
 
 
 def _db_table_order(schema: DatabaseSchema) -> tuple[str, ...]:
     # ...and a third hash table: the database's own table of tables.
-    return shash_order(_table_order(schema))
+    return shash_order(schema_table_order(schema))
 
 
 # --- reading a database -----------------------------------------------------------
