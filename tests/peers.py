@@ -113,7 +113,7 @@ class ServerError(RuntimeError):
     """The server could not be created, started or reached."""
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -266,7 +266,7 @@ class DbServer:
     def _wait_socket(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            if self.pid is not None and not _pid_alive(self.pid):
+            if self.pid is not None and not pid_alive(self.pid):
                 raise ServerError(f"server pid {self.pid} died\n{self.log_tail()}")
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -281,7 +281,8 @@ class DbServer:
                 s.close()
 
     def _learn_tcp_port(self, log_start: int) -> int:
-        # ovsdb-server logs "socket_util|INFO|0:127.0.0.1: listening on port N".
+        # ovsdb-server logs "socket_util|INFO|0:127.0.0.1: listening on port N";
+        # failing that, the kernel knows which port the daemon listens on.
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             with contextlib.suppress(FileNotFoundError):
@@ -290,9 +291,29 @@ class DbServer:
                     m = re.search(rb"listening on port (\d+)", f.read())
                 if m:
                     return int(m.group(1))
+            port = self._listening_port_from_proc()
+            if port is not None:
+                return port
             time.sleep(0.01)
-        raise ServerError("no 'listening on port N' line in the log for ptcp:0\n"
-                          + self.log_tail())
+        raise ServerError("cannot tell which port ptcp:0 bound\n" + self.log_tail())
+
+    def _listening_port_from_proc(self) -> int | None:
+        """The TCP port the server listens on, from /proc (Linux)."""
+        if self.pid is None:
+            return None
+        inodes = set()
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{self.pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{self.pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+        with contextlib.suppress(OSError), open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                    return int(fields[1].split(":")[1], 16)
+        return None
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -308,7 +329,7 @@ class DbServer:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, sig)
         deadline = time.monotonic() + timeout
-        while _pid_alive(self.pid):
+        while pid_alive(self.pid):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.01)
@@ -377,9 +398,14 @@ class RawClient:
     """A minimal JSON-RPC 1.0 client over a unix socket (RFC 7047 section 4)."""
 
     def __init__(self, path: str, timeout: float = 5.0) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        """``path``: a unix socket path, ``unix:PATH`` or ``tcp:HOST:PORT``."""
+        if path.startswith("tcp:"):
+            host, port = path[4:].rsplit(":", 1)
+            self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(path.removeprefix("unix:"))
         self.timeout = timeout
         self._buf = ""
         self._decoder = json.JSONDecoder()

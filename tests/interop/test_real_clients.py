@@ -97,6 +97,29 @@ def wait_for(cond: Callable[[], bool], timeout: float = 5.0, what: str = "condit
 
 
 # ---------------------------------------------------------------------------
+# Remotes
+
+
+def test_tcp_remote_and_unixctl(kind: str, tmp_path: Path) -> None:
+    """ptcp:0 binds a free port; unixctl answers; kill9 kills."""
+    with peers.DbServer(kind, tmp_dir=tmp_path, tcp=True) as server:
+        assert server.tcp_port
+        with peers.RawClient(server.tcp_remote) as c:
+            assert c.call("list_dbs", [])["result"] == ["Open_vSwitch", "_Server"]
+        if os.access(peers.REAL_CLIENT, os.X_OK):
+            proc = _client(server, "list-dbs", server.tcp_remote)
+            assert (proc.returncode, proc.stdout) == (0, "Open_vSwitch\n_Server\n"), proc
+        appctl = Path("/usr/bin/ovs-appctl")
+        if os.access(appctl, os.X_OK):
+            proc = server.run_tool([str(appctl), "-t", str(server.unixctl_path),
+                                    "ovsdb-server/list-dbs"])
+            assert (proc.returncode, proc.stdout) == (0, "Open_vSwitch\n_Server\n"), proc
+        pid = server.pid
+        server.kill9()
+        assert pid is not None and not peers.pid_alive(pid)
+
+
+# ---------------------------------------------------------------------------
 # ovs-vsctl
 
 # Each step: argv after "ovs-vsctl --no-wait --db=...", and whether its output
