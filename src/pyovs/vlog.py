@@ -113,7 +113,7 @@ class _Handler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            text = record.getMessage()
+            text = record.getMessage().rstrip("\n")
             if record.exc_info:
                 text += "\n" + "".join(traceback.format_exception(*record.exc_info))
             self.vlog.write(module_name(record.name), _level_of(record.levelno), text,
