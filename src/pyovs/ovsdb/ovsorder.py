@@ -16,6 +16,7 @@ come back on every request.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 _M = 0xFFFFFFFF
 
@@ -83,3 +84,8 @@ def shash_order(names: tuple[str, ...]) -> tuple[str, ...]:
                         new[node[0] & new_mask].insert(0, node)
                 buckets, mask = new, new_mask
     return tuple(name for bucket in buckets for _, name in bucket)
+
+
+def ovs_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with its members in the order ovsdb-server would serialise them."""
+    return {k: obj[k] for k in shash_order(tuple(obj))}

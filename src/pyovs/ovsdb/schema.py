@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import OvsdbError, Parser, is_id, syntax_error, syntax_error_nojson
-from .ovsorder import shash_order
+from .ovsorder import ovs_object, shash_order
 
 if TYPE_CHECKING:
     from .data import Datum
@@ -390,7 +390,10 @@ class TableSchema:
             out["mutable"] = False
         if default_is_root != self.is_root:
             out["isRoot"] = self.is_root
-        out["columns"] = {c.name: c.to_json() for c in self.user_columns}
+        # ovsdb-server emits columns in its hash-table order; C clients print
+        # them in the order they receive them, so match it.
+        order = [c for c in self.ovs_order if not c.startswith("_")]
+        out["columns"] = ovs_object({c: self.columns[c].to_json() for c in order})
         if self.max_rows != UINT_MAX:
             out["maxRows"] = self.max_rows
         if self.indexes:
@@ -467,8 +470,12 @@ class DatabaseSchema:
         if self.cksum:
             out["cksum"] = self.cksum
         default_is_root = all(t.is_root for t in self.tables.values())
-        out["tables"] = {n: t.to_json(default_is_root) for n, t in self.tables.items()}
-        return out
+        # Parsing the JSON and building the table map are two hash-table
+        # builds in ovsdb-server; emitting is the third.
+        order = shash_order(shash_order(tuple(self.tables)))
+        out["tables"] = ovs_object({n: self.tables[n].to_json(default_is_root)
+                                    for n in order})
+        return ovs_object(out)
 
     @classmethod
     def from_file(cls, path: str | Path) -> DatabaseSchema:
