@@ -54,6 +54,7 @@ __all__ = [
     "close_server",
     "open_connection",
     "parse_target",
+    "short_socket_name",
     "start_server",
 ]
 
@@ -172,8 +173,12 @@ def _socket_path(path: str) -> str:
 
 
 @contextlib.contextmanager
-def _short_name(path: str) -> Iterator[str]:
-    """A name for socket file ``path`` that fits in sun_path, valid in the block."""
+def short_socket_name(path: str) -> Iterator[str]:
+    """A name for socket file ``path`` that fits in sun_path, valid inside the block.
+
+    Long paths go through ``/proc/self/fd/N/NAME`` with N a descriptor of the
+    directory (OVS make_unix_socket does the same).
+    """
     if len(os.fsencode(path)) <= _SUN_PATH_MAX:
         yield path
         return
@@ -197,7 +202,7 @@ def _remove_stale_socket(path: str) -> None:
         raise OSError(errno.EEXIST, f"{path}: exists and is not a socket")
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        with _short_name(path) as name:
+        with short_socket_name(path) as name:
             probe.connect(name)
     except (ConnectionRefusedError, FileNotFoundError):
         with contextlib.suppress(FileNotFoundError):
@@ -218,7 +223,7 @@ async def open_connection(target: str | Target, *, default_port: int | None = No
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
-        with _short_name(path) as name:
+        with short_socket_name(path) as name:
             await asyncio.get_running_loop().sock_connect(sock, name)
     except BaseException:
         sock.close()
@@ -246,7 +251,7 @@ async def start_server(target: str | Target, client_connected_cb: ClientConnecte
     _remove_stale_socket(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        with _short_name(path) as name:
+        with short_socket_name(path) as name:
             sock.bind(name)
         st = os.stat(path)
         server = await asyncio.start_unix_server(client_connected_cb, sock=sock,
