@@ -104,11 +104,16 @@ class _Args:
 
 
 class _Cli:
-    def __init__(self, prog: str) -> None:
+    def __init__(self, prog: str, argv0: str) -> None:
         self.prog = prog
+        self.argv0 = argv0  # getopt's own messages name the program as invoked
 
     def fatal(self, message: str) -> NoReturn:
         print(f"{self.prog}: {message}", file=sys.stderr)
+        raise _Exit(1)
+
+    def getopt_error(self, message: str) -> NoReturn:
+        print(f"{self.argv0}: {message}", file=sys.stderr)
         raise _Exit(1)
 
     def _long(self, word: str, argv: Sequence[str], i: int) -> tuple[str, str | None, int]:
@@ -116,16 +121,16 @@ class _Cli:
         exact = [o for o in _OPTIONS if o[0] == name]
         matches = exact or [o for o in _OPTIONS if o[0].startswith(name)]
         if not matches:
-            self.fatal(f"unrecognized option '{word}'")
+            self.getopt_error(f"unrecognized option '{word}'")
         if len(matches) > 1:
             names = " ".join(f"'--{o[0]}'" for o in matches)
-            self.fatal(f"option '{word}' is ambiguous; possibilities: {names}")
+            self.getopt_error(f"option '{word}' is ambiguous; possibilities: {names}")
         long, _, kind = matches[0]
         if kind == "no" and eq:
-            self.fatal(f"option '--{long}' doesn't allow an argument")
+            self.getopt_error(f"option '--{long}' doesn't allow an argument")
         if kind == "required" and not eq:
             if i + 1 >= len(argv):
-                self.fatal(f"option '--{long}' requires an argument")
+                self.getopt_error(f"option '--{long}' requires an argument")
             return long, argv[i + 1], i + 2
         return long, (value if eq else None), i + 1
 
@@ -137,7 +142,7 @@ class _Cli:
             letter = word[j]
             option = next((o for o in _OPTIONS if o[1] == letter), None)
             if option is None:
-                self.fatal(f"invalid option -- '{letter}'")
+                self.getopt_error(f"invalid option -- '{letter}'")
             long, _, kind = option
             rest = word[j + 1:]
             if kind == "no":
@@ -148,7 +153,7 @@ class _Cli:
                 found.append((long, rest or None))
                 return found, i + 1
             if i + 1 >= len(argv):
-                self.fatal(f"option requires an argument -- '{letter}'")
+                self.getopt_error(f"option requires an argument -- '{letter}'")
             found.append((long, argv[i + 1]))
             return found, i + 2
         return found, i + 1
@@ -235,9 +240,9 @@ def _arm_timeout(seconds: int, vlog: Vlog) -> bool:
     return True
 
 
-def run(argv: Sequence[str], prog: str = "pyovs-appctl") -> int:
+def run(argv: Sequence[str], prog: str = "pyovs-appctl", argv0: str | None = None) -> int:
     """The whole program; returns the exit status."""
-    cli = _Cli(prog)
+    cli = _Cli(prog, argv0 or prog)
     vlog = Vlog(prog)
     vlog.install()
     armed = False
@@ -285,7 +290,7 @@ def run(argv: Sequence[str], prog: str = "pyovs-appctl") -> int:
 def main() -> None:
     """Console-script entry point."""
     prog = os.path.basename(sys.argv[0]) or "pyovs-appctl"
-    sys.exit(run(sys.argv[1:], prog))
+    sys.exit(run(sys.argv[1:], prog, sys.argv[0]))
 
 
 if __name__ == "__main__":
