@@ -18,9 +18,8 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
-from .data import Datum, SymbolTable
+from .data import Datum, SymbolTable, Uuid
 from .errors import OvsdbError, syntax_error
 from .schema import UNLIMITED, AtomicType, ColumnSchema, TableSchema, Type
 
@@ -130,12 +129,12 @@ class Condition:
         """True if no row can match in OR-mode (only ``false`` clauses)."""
         return bool(self.clauses) and all(c.function == "false" for c in self.clauses)
 
-    def uuid_lookup(self) -> UUID | None:
+    def uuid_lookup(self) -> Uuid | None:
         """The UUID if some clause is ``_uuid == X`` (so AND-mode can skip a scan)."""
         for c in self.clauses:
             if c.column == "_uuid" and c.function == "==" and len(c.arg.keys) == 1:
                 u = c.arg.keys[0]
-                if isinstance(u, UUID):
+                if isinstance(u, Uuid):
                     return u
         return None
 

@@ -1,9 +1,12 @@
 """OVSDB data: atoms and datums (RFC 7047 section 5.1), in JSON and in text.
 
 An *atom* is a Python value: ``int`` (integer), ``float`` (real), ``bool``,
-``str`` or ``uuid.UUID``.  The schema, not the atom, says which OVSDB type a
-value has; in particular a uuid atom is always a ``UUID`` object, so a string
-atom that looks like a UUID is never confused with one.
+``str`` or :class:`Uuid`.  The schema, not the atom, says which OVSDB type a
+value has; a uuid atom is always a ``Uuid``, a ``str`` subclass holding the
+canonical lower-case text, so a string atom that looks like a UUID is never
+confused with one, while hashing, comparing and printing uuids run at the
+speed of plain strings (``uuid.UUID`` does all three in Python code, and
+they are the hot path of reference counting, diffs and monitors).
 
 A :class:`Datum` is what one column of one row holds: a sorted tuple of
 unique keys and, for a map, a parallel tuple of values.  Every datum is a set
@@ -25,17 +28,33 @@ counts) and reports violations with OVS's error tags and wording.
 from __future__ import annotations
 
 import json
+import re
 import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from .errors import OvsdbError, is_id, json_type_name, ovs_real, syntax_error
 from .schema import INT64_MAX, INT64_MIN, UINT_MAX, AtomicType, BaseType, Type, enum_type
 
-Atom = int | float | bool | str | UUID
 
-ZERO_UUID = UUID(int=0)
+class Uuid(str):
+    """A uuid atom: its canonical text (lower-case 8-4-4-4-12 hex)."""
+
+    __slots__ = ()
+
+    @property
+    def int(self) -> int:
+        return int(self.replace("-", ""), 16)
+
+
+def new_uuid() -> Uuid:
+    """A fresh random (version 4) uuid."""
+    return Uuid(str(uuidlib.uuid4()))
+
+
+Atom = int | float | bool | str | Uuid
+
+ZERO_UUID = Uuid("00000000-0000-0000-0000-000000000000")
 MAX_RANGE_SIZE = 4096
 
 _DEFAULT_ATOMS: dict[AtomicType, Atom] = {
@@ -51,7 +70,7 @@ _DEFAULT_ATOMS: dict[AtomicType, Atom] = {
 class Symbol:
     """A named-uuid of a transaction (or an ``@name`` of ovs-vsctl)."""
 
-    uuid: UUID
+    uuid: Uuid
     created: bool = False
     strong_ref: bool = False
     weak_ref: bool = False
@@ -63,7 +82,7 @@ class SymbolTable(dict[str, Symbol]):
     def insert(self, name: str) -> Symbol:
         sym = self.get(name)
         if sym is None:
-            sym = self[name] = Symbol(uuidlib.uuid4())
+            sym = self[name] = Symbol(new_uuid())
         return sym
 
 
@@ -86,20 +105,15 @@ def _unwrap(value: Any, name: str, kind: type) -> Any:
     raise syntax_error(value, f'expected ["{name}", <{kind_name}>]')
 
 
-_UUID_HEX = frozenset("0123456789abcdefABCDEF")
+_UUID_RE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
-def uuid_from_string(s: str) -> UUID | None:
+def uuid_from_string(s: str) -> Uuid | None:
     """Parse a UUID in the strict 8-4-4-4-12 hex form that OVS accepts."""
-    if len(s) != 36 or s[8] != "-" or s[13] != "-" or s[18] != "-" or s[23] != "-":
+    if len(s) != 36 or _UUID_RE.match(s) is None:
         return None
-    # UUID() alone would also take "_" between digits (int() syntax).
-    if not _UUID_HEX.issuperset(s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]):
-        return None
-    try:
-        return UUID(s)
-    except ValueError:
-        return None
+    return Uuid(s.lower())
 
 
 def atom_from_json(base: BaseType, value: Any, symtab: SymbolTable | None = None) -> Atom:
@@ -132,7 +146,7 @@ def atom_from_json(base: BaseType, value: Any, symtab: SymbolTable | None = None
     return atom
 
 
-def _uuid_from_json(base: BaseType, value: Any, symtab: SymbolTable | None) -> UUID:
+def _uuid_from_json(base: BaseType, value: Any, symtab: SymbolTable | None) -> Uuid:
     if isinstance(value, list) and len(value) == 2 and value[0] == "uuid" and isinstance(
             value[1], str):
         u = uuid_from_string(value[1])
@@ -150,12 +164,13 @@ def _uuid_from_json(base: BaseType, value: Any, symtab: SymbolTable | None) -> U
             else:
                 sym.weak_ref = True
         return sym.uuid
-    return _unwrap(value, "uuid", str)  # raises the right message
+    _unwrap(value, "uuid", str)  # raises the right message
+    raise AssertionError("unreachable")
 
 
 def atom_to_json(atom: Atom) -> Any:
-    if isinstance(atom, UUID):
-        return ["uuid", str(atom)]
+    if type(atom) is Uuid:
+        return ["uuid", atom]
     if type(atom) is float:
         return ovs_real(atom)
     return atom
@@ -244,6 +259,8 @@ def _string_needs_quotes(s: str) -> bool:
 def atom_to_string(atom: Atom) -> str:
     if isinstance(atom, bool):
         return "true" if atom else "false"
+    if type(atom) is Uuid:
+        return str.__str__(atom)
     if isinstance(atom, str):
         if _string_needs_quotes(atom):
             return json.dumps(atom, ensure_ascii=False)
@@ -254,7 +271,7 @@ def atom_to_string(atom: Atom) -> str:
 
 
 def atom_to_bare(atom: Atom) -> str:
-    return atom if isinstance(atom, str) else atom_to_string(atom)
+    return str.__str__(atom) if isinstance(atom, str) else atom_to_string(atom)
 
 
 def _parse_llong(s: str) -> int | None:
@@ -342,8 +359,9 @@ def atom_from_string(base: BaseType, s: str, symtab: SymbolTable | None = None,
     try:
         check_atom(base, atoms[0])
         if len(atoms) == 2:
-            start, end = atoms
-            assert isinstance(start, int) and isinstance(end, int)
+            first, last = atoms
+            assert isinstance(first, int) and isinstance(last, int)
+            start, end = first, last
             if base.enum is not None:
                 for i in range(start + 1, end + 1):
                     check_atom(base, i)
@@ -598,11 +616,11 @@ class Datum:
         return all(k in d and d[k] == v
                    for k, v in zip(other.keys, other.values or (), strict=True))
 
-    def uuids(self) -> list[UUID]:
+    def uuids(self) -> list[Uuid]:
         """Every uuid atom in keys and values (for reference tracking)."""
-        out = [k for k in self.keys if isinstance(k, UUID)]
+        out = [k for k in self.keys if type(k) is Uuid]
         if self.values is not None:
-            out.extend(v for v in self.values if isinstance(v, UUID))
+            out.extend(v for v in self.values if type(v) is Uuid)
         return out
 
     def check_constraints(self, type_: Type) -> None:

@@ -1,7 +1,7 @@
 """The in-memory database and its transaction engine.
 
 A :class:`Database` holds one :class:`Table` per schema table, each a dict
-from UUID to :class:`Row`.  Committed rows are never modified in place (but
+from Uuid to :class:`Row`.  Committed rows are never modified in place (but
 for their strong reference count): a transaction copies a row before
 changing it, so monitors and history may keep old rows as they were.
 
@@ -30,13 +30,11 @@ triggers, history) see the :class:`Change`.
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
-from .data import Datum, atom_to_string
+from .data import ZERO_UUID, Datum, Uuid, atom_to_string, new_uuid
 from .errors import OvsdbError
 from .schema import DatabaseSchema, TableSchema
 
@@ -46,7 +44,7 @@ class Row:
 
     __slots__ = ("data", "n_refs", "uuid", "version")
 
-    def __init__(self, uuid: UUID, version: UUID, data: dict[str, Datum],
+    def __init__(self, uuid: Uuid, version: Uuid, data: dict[str, Datum],
                  n_refs: int = 0) -> None:
         self.uuid = uuid
         self.version = version
@@ -82,11 +80,11 @@ class Table:
     def __init__(self, schema: TableSchema) -> None:
         self.schema = schema
         self.name = schema.name
-        self.rows: dict[UUID, Row] = {}
+        self.rows: dict[Uuid, Row] = {}
         self.user_columns = [c.name for c in schema.user_columns]
         self.all_columns = list(schema.columns)
         self.defaults = {c.name: Datum.default(c.type) for c in schema.user_columns}
-        self.indexes: list[dict[tuple[Datum, ...], UUID]] = [{} for _ in schema.indexes]
+        self.indexes: list[dict[tuple[Datum, ...], Uuid]] = [{} for _ in schema.indexes]
         self.strong: list[RefColumn] = []
         self.weak: list[RefColumn] = []
         for c in schema.user_columns:
@@ -98,8 +96,8 @@ class Table:
                 self.weak.append(RefColumn(c.name, k.ref_table if k.is_weak_ref else None,
                                            v.ref_table if v and v.is_weak_ref else None))
 
-    def new_row(self, uuid: UUID) -> Row:
-        return Row(uuid, uuidlib.uuid4(), dict(self.defaults))
+    def new_row(self, uuid: Uuid) -> Row:
+        return Row(uuid, new_uuid(), dict(self.defaults))
 
     def index_key(self, row: Row, i: int) -> tuple[Datum, ...]:
         return tuple(row.get(c) for c in self.schema.indexes[i])
@@ -130,8 +128,8 @@ class RowChange:
 class Change:
     """What a committed transaction did, table by table."""
 
-    tables: dict[str, dict[UUID, RowChange]]
-    txn_id: UUID
+    tables: dict[str, dict[Uuid, RowChange]]
+    txn_id: Uuid
     comment: str | None = None
     date_ms: int = 0
     n_atoms: int = 0
@@ -150,11 +148,11 @@ class Txn:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.rows: dict[str, dict[UUID, TxnRow]] = {}
+        self.rows: dict[str, dict[Uuid, TxnRow]] = {}
         self.comments: list[str] = []
 
     # -- the view ------------------------------------------------------------
-    def get(self, table: str, uuid: UUID) -> Row | None:
+    def get(self, table: str, uuid: Uuid) -> Row | None:
         trs = self.rows.get(table)
         if trs is not None:
             tr = trs.get(uuid)
@@ -188,7 +186,7 @@ class Txn:
                 n -= 1
         return n
 
-    def may_create(self, table: str, uuid: UUID) -> bool:
+    def may_create(self, table: str, uuid: Uuid) -> bool:
         """An explicit UUID must not exist, nor have been deleted in this txn."""
         return uuid not in self.db.tables[table].rows and uuid not in self.rows.get(table, {})
 
@@ -220,7 +218,7 @@ class Txn:
         else:
             tr.new = None
 
-    def _find_or_make(self, table: str, uuid: UUID) -> TxnRow | None:
+    def _find_or_make(self, table: str, uuid: Uuid) -> TxnRow | None:
         trs = self.rows.setdefault(table, {})
         tr = trs.get(uuid)
         if tr is None:
@@ -278,17 +276,17 @@ class Txn:
             if tr.old is not None and tr.new is not None and tr.changed:
                 if tr.new is tr.old:
                     tr.new = tr.old.copy()
-                tr.new.version = uuidlib.uuid4()
+                tr.new.version = new_uuid()
         return True
 
-    def _ref_atoms(self, rc: Any, datum: Datum) -> Iterator[tuple[str, UUID]]:
+    def _ref_atoms(self, rc: Any, datum: Datum) -> Iterator[tuple[str, Uuid]]:
         if rc.key_table is not None:
             for k in datum.keys:
-                assert isinstance(k, UUID)
+                assert isinstance(k, Uuid)
                 yield rc.key_table, k
         if rc.value_table is not None and datum.values is not None:
             for v in datum.values:
-                assert isinstance(v, UUID)
+                assert isinstance(v, Uuid)
                 yield rc.value_table, v
 
     def _update_refs(self, tr: TxnRow) -> None:
@@ -352,16 +350,16 @@ class Txn:
                 for i, k in enumerate(datum.keys):
                     ok = True
                     if rc.key_table is not None:
-                        assert isinstance(k, UUID)
+                        assert isinstance(k, Uuid)
                         if k != tr.new.uuid and self.get(rc.key_table, k) is None:
                             ok = False
-                            zero = zero or k.int == 0
+                            zero = zero or k == ZERO_UUID
                     if ok and rc.value_table is not None and values is not None:
                         v = values[i]
-                        assert isinstance(v, UUID)
+                        assert isinstance(v, Uuid)
                         if v != tr.new.uuid and self.get(rc.value_table, v) is None:
                             ok = False
-                            zero = zero or v.int == 0
+                            zero = zero or v == ZERO_UUID
                     if ok:
                         keep_k.append(k)
                         if values is not None:
@@ -445,11 +443,11 @@ class Txn:
             f"values ({values}) for index on {index_s}.  {describe(a, 'First')}  "
             f"{describe(b, 'Second')}")
 
-    def to_change(self, txn_id: UUID, date_ms: int) -> Change:
-        tables: dict[str, dict[UUID, RowChange]] = {}
+    def to_change(self, txn_id: Uuid, date_ms: int) -> Change:
+        tables: dict[str, dict[Uuid, RowChange]] = {}
         n_atoms = 0
         for tname, trs in self.rows.items():
-            out: dict[UUID, RowChange] = {}
+            out: dict[Uuid, RowChange] = {}
             for uuid, tr in trs.items():
                 if tr.old is None and tr.new is None:
                     continue
@@ -493,11 +491,11 @@ class Database:
 
     schema: DatabaseSchema
     tables: dict[str, Table] = field(init=False)
-    weak_referrers: dict[UUID, set[tuple[str, UUID]]] = field(init=False)
+    weak_referrers: dict[Uuid, set[tuple[str, Uuid]]] = field(init=False)
     """Target row -> rows that hold a weak reference to it."""
     storage: StorageHook | None = None
     listeners: list[Listener] = field(default_factory=list)
-    last_txn_id: UUID = field(default_factory=lambda: UUID(int=0))
+    last_txn_id: Uuid = field(default_factory=lambda: ZERO_UUID)
     clock_ms: Callable[[], int] = field(default=lambda: 0)
     n_atoms: int = 0
 
@@ -513,14 +511,14 @@ class Database:
         return Txn(self)
 
     def commit(self, txn: Txn, durable: bool = False,
-               txn_id: UUID | None = None) -> Change | None:
+               txn_id: Uuid | None = None) -> Change | None:
         """Check, store and apply ``txn``; None if it changed nothing.
 
         Raises OvsdbError (nothing applied) on a failed check or storage error.
         """
         if not txn.precommit():
             return None
-        change = txn.to_change(txn_id or uuidlib.uuid4(), self.clock_ms())
+        change = txn.to_change(txn_id or new_uuid(), self.clock_ms())
         if self.storage is not None:
             self.storage(change, durable)
         self._apply(txn, change)
@@ -565,7 +563,7 @@ class Database:
             if rc.value_table is not None and datum.values is not None:
                 targets.extend(datum.values)
             for t in targets:
-                assert isinstance(t, UUID)
+                assert isinstance(t, Uuid)
                 if remove:
                     s = self.weak_referrers.get(t)
                     if s is not None:

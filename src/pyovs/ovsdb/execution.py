@@ -15,14 +15,12 @@ commit to the database, or fails it once the timeout has passed; the
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from .condition import Condition
-from .data import Datum, SymbolTable, uuid_from_string
+from .data import ZERO_UUID, Datum, SymbolTable, Uuid, new_uuid, uuid_from_string
 from .database import Database, Row, Table, Txn
 from .errors import OvsdbError, Parser, syntax_error
 from .mutation import apply_mutation, mutation_from_json
@@ -30,7 +28,7 @@ from .ovsorder import shash_order
 from .schema import TableSchema
 
 
-class Blocked(Exception):  # noqa: N818 - a control-flow signal, not an error
+class Blocked(Exception):
     """A ``wait`` is not yet satisfied; retry until ``timeout_ms`` has elapsed."""
 
     def __init__(self, timeout_ms: int | None) -> None:
@@ -180,7 +178,7 @@ def op_insert(x: Execution, p: Parser, result: dict[str, Any]) -> None:
     row_json = p.member("row", ("object",))
     _check(p)
     assert table is not None
-    row_uuid: UUID | None = None
+    row_uuid: Uuid | None = None
     if uuid_json is not None:
         row_uuid = uuid_from_string(uuid_json)
         if row_uuid is None:
@@ -200,7 +198,7 @@ def op_insert(x: Execution, p: Parser, result: dict[str, Any]) -> None:
             row_uuid = sym.uuid
         sym.created = True
     elif row_uuid is None:
-        row_uuid = uuidlib.uuid4()
+        row_uuid = new_uuid()
     row = table.new_row(row_uuid)
     given = parse_row(table.schema, row_json, x.symtab, row.data)
     row.data.pop("_uuid", None)
@@ -321,9 +319,9 @@ def op_wait(x: Execution, p: Parser, result: dict[str, Any]) -> None:
         given = parse_row(table.schema, rj, x.symtab, data)
         full = {c: data.get(c, table.defaults.get(c)) for c in table.all_columns}
         if "_uuid" not in given:
-            full["_uuid"] = Datum((uuidlib.UUID(int=0),))
+            full["_uuid"] = Datum((ZERO_UUID,))
         if "_version" not in given:
-            full["_version"] = Datum((uuidlib.UUID(int=0),))
+            full["_version"] = Datum((ZERO_UUID,))
         expected.add(tuple(full[c] for c in columns))  # type: ignore[misc]
     actual: set[tuple[Datum, ...]] = set()
     equal = True

@@ -22,9 +22,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
-from .data import Datum, uuid_from_string
+from .data import Datum, Uuid, uuid_from_string
 from .database import Change, Database, Row
 from .errors import OvsdbError
 from .schema import DatabaseSchema
@@ -188,7 +187,7 @@ def apply_record(db: Database, record: dict[str, Any]) -> None:
     db.commit(txn)
 
 
-def _replay_row(txn: Any, tname: str, u: UUID, row_json: Any, is_diff: bool) -> None:
+def _replay_row(txn: Any, tname: str, u: Uuid, row_json: Any, is_diff: bool) -> None:
     table = txn.db.tables[tname]
     existing = txn.get(tname, u)
     if row_json is None:
@@ -223,9 +222,7 @@ def _apply_diff(cur: Datum, diff: Datum) -> Datum:
         return Datum(tuple(sorted(set(cur.keys) ^ set(diff.keys))))
     d = cur.as_dict()
     for k, v in zip(diff.keys, diff.values or (), strict=True):
-        if k not in d:
-            d[k] = v
-        elif d[k] != v:
+        if k not in d or d[k] != v:
             d[k] = v
         else:
             del d[k]

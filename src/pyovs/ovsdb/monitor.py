@@ -22,10 +22,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from .condition import Condition
-from .data import Datum
+from .data import Datum, Uuid
 from .database import Change, Database, Row, RowChange
 from .errors import Parser, syntax_error, syntax_error_nojson
 
@@ -194,7 +193,7 @@ class Monitor:
     def update(self, change: Change) -> dict[str, Any] | None:
         return self.update_from(change.tables)
 
-    def update_from(self, tables: dict[str, dict[UUID, RowChange]]) -> dict[str, Any] | None:
+    def update_from(self, tables: dict[str, dict[Uuid, RowChange]]) -> dict[str, Any] | None:
         out: dict[str, Any] = {}
         for tname, mt in self.tables.items():
             changes = tables.get(tname)
@@ -215,7 +214,7 @@ class Monitor:
                         continue
                     if kind == MODIFY:
                         kind = INSERT if not was else DELETE if not now else MODIFY
-                    elif kind == INSERT and not now or kind == DELETE and not was:
+                    elif (kind == INSERT and not now) or (kind == DELETE and not was):
                         continue
                 if not mt.select & kind:
                     continue
@@ -295,14 +294,14 @@ class History:
         self.changes: deque[Change] = deque(maxlen=max_txns)
         db.listeners.append(self.changes.append)
 
-    def since(self, txn_id: UUID) -> dict[str, dict[UUID, RowChange]] | None:
+    def since(self, txn_id: Uuid) -> dict[str, dict[Uuid, RowChange]] | None:
         """Net row changes after ``txn_id``; None if it is not in the history."""
         if txn_id == self.db.last_txn_id:
             return {}
         ids = [c.txn_id for c in self.changes]
         if txn_id not in ids:
             return None
-        merged: dict[str, dict[UUID, RowChange]] = {}
+        merged: dict[str, dict[Uuid, RowChange]] = {}
         for change in list(self.changes)[ids.index(txn_id) + 1:]:
             for tname, rows in change.tables.items():
                 mt = merged.setdefault(tname, {})
@@ -318,7 +317,7 @@ class History:
         return merged
 
 
-def parse_last_id(value: Any) -> UUID:
+def parse_last_id(value: Any) -> Uuid:
     from .data import uuid_from_string
 
     if not isinstance(value, str):

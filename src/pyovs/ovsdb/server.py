@@ -21,13 +21,11 @@ unconditional monitors, which is what makes fan-out to many clients cheap.
 from __future__ import annotations
 
 import json
-import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from uuid import UUID
 
-from .data import Datum
+from .data import Datum, Uuid, new_uuid
 from .database import Change, Database, Row
 from .errors import OvsdbError, is_id, ovs_json, syntax_error
 from .execution import Blocked, execute
@@ -91,7 +89,7 @@ def _id_key(value: Any) -> str:
 class OvsdbServer:
     def __init__(self, clock_ms: Callable[[], int] | None = None) -> None:
         self.clock_ms = clock_ms or (lambda: 0)
-        self.uuid = uuidlib.uuid4()
+        self.uuid = new_uuid()
         self.dbs: dict[str, DbEntry] = {}
         self.sessions: set[Session] = set()
         self.locks: dict[str, Lock] = {}
@@ -141,7 +139,7 @@ class OvsdbServer:
         for row in list(txn.scan("Database")):
             txn.delete("Database", row)
         for name, entry in self.dbs.items():
-            row = table.new_row(uuidlib.uuid4())
+            row = table.new_row(new_uuid())
             row.data.update({
                 "name": Datum(("" + name,)),
                 "model": Datum(("standalone",)),
@@ -270,7 +268,7 @@ class Session:
     def notify(self, method: str, params: list[Any]) -> None:
         self.send_json({"id": None, "method": method, "params": params})
 
-    def send_update(self, m: Monitor, updates_text: str, txn_id: UUID) -> None:
+    def send_update(self, m: Monitor, updates_text: str, txn_id: Uuid) -> None:
         if self.closed:
             return
         if m.version == 3:

@@ -27,9 +27,9 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from .. import streams
+from .data import Uuid
 from .database import Change, Database
 from .errors import OvsdbError
 from .file import FileStorage
@@ -265,7 +265,7 @@ class ServerRunner:
                                  "target column")
             for row in table.rows.values():
                 for u in row.get(cname).keys:
-                    assert isinstance(u, UUID)
+                    assert isinstance(u, Uuid)
                     target_row = ref.rows.get(u)
                     if target_row is not None:
                         out.extend(str(t) for t in target_row.get("target").keys)
