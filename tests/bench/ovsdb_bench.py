@@ -148,6 +148,27 @@ def rss_kib(pid: int) -> int:
     raise BenchError(f"no VmRSS for pid {pid}")
 
 
+def fdatasync_ms(directory: str, count: int = 20) -> float:
+    """Median time of a 4 kB append + ``fdatasync`` in ``directory``.
+
+    pyovsdb-server syncs each group of commits before replying and the real
+    ovsdb-server does not, so this bounds pyovs's single-client latency.
+    """
+    path = os.path.join(directory, "fsync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    times = []
+    try:
+        for _ in range(count):
+            os.write(fd, b"x" * 4096)
+            start = time.perf_counter()
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - start)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return sorted(times)[len(times) // 2] * 1000
+
+
 # ---------------------------------------------------------------------------
 # Non-blocking client
 

@@ -267,7 +267,7 @@ def machine() -> list[str]:
 
 def report(results: Results, ms: list[Metric], kinds: list[str], skipped: dict[str, str],
            s: Settings, clients: int, depth: int, quick: bool, elapsed: float,
-           load: tuple[float, float]) -> None:
+           load: tuple[float, float], fsync_ms: float) -> None:
     rows = [("metric", "unit", "real", "pyovs", "pyovs/real", "better")]
     for m in ms:
         cells = []
@@ -289,6 +289,7 @@ def report(results: Results, ms: list[Metric], kinds: list[str], skipped: dict[s
         print(line)
     print(f"load average (1 min) {load[0]:.2f} before, {load[1]:.2f} after: above ~0.5 other "
           "processes were competing for the CPUs")
+    print(f"fdatasync of 4 kB in the servers' temporary directory: {fsync_ms:.2f} ms (median)")
     print()
     for i, row in enumerate(rows):
         print("  ".join(c.ljust(w) if j < 2 or j == 5 else c.rjust(w)
@@ -386,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         for t in ob.process_floor(5):
             results.add("vsctl_floor", "real", t * 1000)
     with tempfile.TemporaryDirectory(prefix="pyovs-bench-") as tmp:
+        fsync_ms = ob.fdatasync_ms(tmp)
         for kind in KINDS:
             if kind in skipped:
                 log(f"{kind}: skipped: {skipped[kind]}")
@@ -393,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_kind(kind, s, args, tmp, results)
     report(results, ms, kinds, {k: v for k, v in skipped.items()}, s, args.clients,
            args.depth, args.quick, time.perf_counter() - start,
-           (load_before, os.getloadavg()[0]))
+           (load_before, os.getloadavg()[0]), fsync_ms)
     return 0 if not any(k in kinds for (_, k) in results.errors) else 1
 
 
