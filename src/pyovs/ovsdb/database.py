@@ -132,7 +132,6 @@ class Change:
     txn_id: Uuid
     comment: str | None = None
     date_ms: int = 0
-    n_atoms: int = 0
 
 
 def _english_delimiter(i: int, n: int) -> str:
@@ -445,7 +444,6 @@ class Txn:
 
     def to_change(self, txn_id: Uuid, date_ms: int) -> Change:
         tables: dict[str, dict[Uuid, RowChange]] = {}
-        n_atoms = 0
         for tname, trs in self.rows.items():
             out: dict[Uuid, RowChange] = {}
             for uuid, tr in trs.items():
@@ -454,13 +452,10 @@ class Txn:
                 if tr.old is not None and tr.new is not None and not tr.changed:
                     continue
                 out[uuid] = RowChange(tr.old, tr.new, frozenset(tr.changed))
-                for r in (tr.old, tr.new):
-                    if r is not None:
-                        n_atoms += sum(len(d) for d in r.data.values())
             if out:
                 tables[tname] = out
         comment = "\n".join(self.comments) if self.comments else None
-        return Change(tables, txn_id, comment, date_ms, n_atoms)
+        return Change(tables, txn_id, comment, date_ms)
 
 
 def _added_removed(old: Datum | None, new: Datum | None) -> tuple[Datum | None, Datum | None]:
@@ -497,7 +492,6 @@ class Database:
     listeners: list[Listener] = field(default_factory=list)
     last_txn_id: Uuid = field(default_factory=lambda: ZERO_UUID)
     clock_ms: Callable[[], int] = field(default=lambda: 0)
-    n_atoms: int = 0
 
     def __post_init__(self) -> None:
         self.tables = {n: Table(t) for n, t in self.schema.tables.items()}

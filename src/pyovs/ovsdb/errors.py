@@ -11,6 +11,7 @@ like OVS's ``ovsdb_error_to_string``).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 _NO_SYNTAX = object()
@@ -142,11 +143,12 @@ class Parser:
             raise self.error
 
 
+_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
 def is_id(s: str) -> bool:
     """True if ``s`` is an OVSDB <id>: [A-Za-z_][A-Za-z0-9_]*."""
-    if not s or not (s[0].isascii() and (s[0].isalpha() or s[0] == "_")):
-        return False
-    return all(c.isascii() and (c.isalnum() or c == "_") for c in s)
+    return _ID_RE.match(s) is not None
 
 
 def json_kind_matches(value: Any, kinds: tuple[str, ...]) -> bool:
