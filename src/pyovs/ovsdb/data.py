@@ -632,6 +632,47 @@ class Datum:
                 check_atom(type_.value, v)
 
 
+def datum_diff(old: Datum, new: Datum, type_: Type) -> Datum:
+    """OVS's ``ovsdb_datum_diff``: what turns ``old`` into ``new``.
+
+    For a column of at most one element, the new value.  For a set, the
+    elements in exactly one of the two; for a map, the removed pairs, the
+    added pairs and, for a changed key, the new pair.  Used by update2
+    "modify" and by ``_is_diff`` log records; ``apply_diff`` undoes it.
+    """
+    if type_.n_max <= 1:
+        return new
+    if new.values is None:
+        return Datum(tuple(sorted(set(old.keys).symmetric_difference(new.keys))))
+    out: dict[Any, Any] = {}
+    nd = new.as_dict()
+    for k, v in zip(old.keys, old.values or (), strict=True):
+        nv = nd.get(k, _MISSING)
+        if nv is _MISSING:
+            out[k] = v
+        elif nv != v:
+            out[k] = nv
+    od = old.as_dict()
+    for k, v in nd.items():
+        if k not in od:
+            out[k] = v
+    return Datum.map_of(out)
+
+
+def apply_diff(cur: Datum, diff: Datum) -> Datum:
+    """Apply a ``datum_diff`` result: toggle set elements; add, change or drop pairs."""
+    if cur.values is None:
+        return Datum(tuple(sorted(set(cur.keys).symmetric_difference(diff.keys))))
+    d = cur.as_dict()
+    for k, v in zip(diff.keys, diff.values or (), strict=True):
+        if k in d and d[k] == v:
+            del d[k]
+        else:
+            d[k] = v
+    return Datum.map_of(d)
+
+
+_MISSING = object()
 _EMPTY_SET = Datum((), None)
 _EMPTY_MAP = Datum((), ())
 

@@ -7,8 +7,9 @@ that cannot be read or applied ends the replay, as in ovsdb-server, and the
 next write overwrites it.
 
 Each commit appends one record in OVS's format: inserted rows with their
-non-default persistent columns, modified rows with the columns that changed,
-deleted rows as null, plus ``_date`` and ``_comment``.  The record is
+non-default persistent columns, modified rows with the columns that changed
+(sets and maps as diffs, in a record marked ``"_is_diff": true`` as OVS
+writes it), deleted rows as null, plus ``_date`` and ``_comment``.  The record is
 written at commit time; ``sync`` makes it durable, and the server calls it
 before any reply leaves, so one fsync covers every transaction of an event
 loop pass (group commit) and nothing is acknowledged before it is on disk.
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .data import Datum, Uuid, uuid_from_string
+from .data import Datum, Uuid, apply_diff, datum_diff, uuid_from_string
 from .database import Change, Database, Row
 from .errors import OvsdbError
 from .schema import DatabaseSchema
@@ -126,6 +127,7 @@ def _row_json(db: Database, table: str, row: Row, columns: Any = None) -> dict[s
 
 def change_to_record(schema: DatabaseSchema, change: Change) -> dict[str, Any]:
     record: dict[str, Any] = {}
+    is_diff = False
     for tname, rows in change.tables.items():
         ts = schema.tables[tname]
         trec: dict[str, Any] = {}
@@ -140,15 +142,25 @@ def change_to_record(schema: DatabaseSchema, change: Change) -> dict[str, Any]:
             row: dict[str, Any] = {}
             for c in persistent:
                 d = rc.new.data[c]
-                if rc.old is None and d == Datum.default(ts.columns[c].type):
-                    continue
-                row[c] = d.to_json()
+                ctype = ts.columns[c].type
+                if rc.old is None:
+                    if d != Datum.default(ctype):
+                        row[c] = d.to_json()
+                elif ctype.n_max > 1:
+                    # A diff keeps the record small when one element of a
+                    # large set changes (OVS writes the same "_is_diff" form).
+                    row[c] = datum_diff(rc.old.data[c], d, ctype).to_json()
+                    is_diff = True
+                else:
+                    row[c] = d.to_json()
             trec[str(uuid)] = row
         if trec:
             record[tname] = trec
     record["_date"] = change.date_ms or _wall_ms()
     if change.comment:
         record["_comment"] = change.comment
+    if is_diff:
+        record["_is_diff"] = True
     return record
 
 
@@ -210,20 +222,8 @@ def _replay_row(txn: Any, tname: str, u: Uuid, row_json: Any, is_diff: bool) -> 
             raise OvsdbError("syntax error", f"No column {c} in table {tname}.")
         if is_diff and existing is not None and col.type.n_max > 1:
             diff = Datum.from_json(col.type.relaxed(), dj)
-            target[c] = _apply_diff(target[c], diff)
+            target[c] = apply_diff(target[c], diff)
         else:
             target[c] = Datum.from_json(col.type, dj)
     if existing is None:
         txn.insert(tname, row)
-
-
-def _apply_diff(cur: Datum, diff: Datum) -> Datum:
-    if cur.values is None:
-        return Datum(tuple(sorted(set(cur.keys) ^ set(diff.keys))))
-    d = cur.as_dict()
-    for k, v in zip(diff.keys, diff.values or (), strict=True):
-        if k not in d or d[k] != v:
-            d[k] = v
-        else:
-            del d[k]
-    return Datum.map_of(d)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .condition import Condition
-from .data import Datum, Uuid
+from .data import Uuid, datum_diff
 from .database import Change, Database, Row, RowChange
 from .errors import Parser, syntax_error, syntax_error_nojson
 
@@ -49,25 +49,6 @@ class MonitorTable:
             return True
         return c.match_any(row.get)
 
-
-def _diff(old: Datum, new: Datum, n_max: int) -> Datum:
-    if n_max <= 1 and new.values is None:
-        return new
-    if new.values is None:
-        o, n = set(old.keys), set(new.keys)
-        return Datum(tuple(sorted(o ^ n)))
-    out: dict[Any, Any] = {}
-    nd = new.as_dict()
-    for k, v in zip(old.keys, old.values or (), strict=True):
-        if k not in nd:
-            out[k] = v
-        elif nd[k] != v:
-            out[k] = nd[k]
-    od = old.as_dict()
-    for k, v in nd.items():
-        if k not in od:
-            out[k] = v
-    return Datum.map_of(out)
 
 
 class Monitor:
@@ -241,7 +222,7 @@ class Monitor:
                 o, n = old.get(c), new.get(c)
                 if o == n:
                     continue
-                diff[c] = _diff(o, n, schema[c].type.n_max).to_json()
+                diff[c] = datum_diff(o, n, schema[c].type).to_json()
             return {"modify": diff} if diff else None
         assert new is not None
         return {"initial" if kind == INITIAL else "insert": self._row2(mt, new, kind)}

@@ -11,6 +11,7 @@ violation".
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,18 @@ def mutation_from_json(table: TableSchema, value: Any, symtab: SymbolTable | Non
     return Mutation(name, mutator, arg, ctype)
 
 
+def _set_insert(dst: Datum, arg: Datum) -> Datum:
+    """dst ∪ arg, kept sorted; a few new elements are placed by bisection."""
+    if len(arg.keys) > 8:
+        return Datum(tuple(sorted(set(dst.keys).union(arg.keys))))
+    keys = list(dst.keys)
+    for k in arg.keys:
+        i = bisect_left(keys, k)
+        if i == len(keys) or keys[i] != k:
+            keys.insert(i, k)
+    return Datum(tuple(keys))
+
+
 def _c_div(x: int, y: int) -> int:
     q = abs(x) // abs(y)
     return q if (x >= 0) == (y >= 0) else -q
@@ -117,7 +130,7 @@ def apply_mutation(m: Mutation, dst: Datum) -> Datum:
     if m.mutator in ("insert", "delete"):
         if m.mutator == "insert":
             if dst.values is None:
-                result = Datum(tuple(sorted(set(dst.keys) | set(m.arg.keys))))
+                result = _set_insert(dst, m.arg)
             else:
                 merged = dict(zip(m.arg.keys, m.arg.values or (), strict=True))
                 merged.update(dst.as_dict())

@@ -509,14 +509,21 @@ class Session:
         self.server.sessions.discard(self)
 
 
-def _signature(m: Monitor) -> Any:
-    """Key under which identical unconditional monitors share serialised updates."""
+_SIGNATURES: dict[Any, int] = {}
+
+
+def _signature(m: Monitor) -> int | None:
+    """Key under which identical unconditional monitors share serialised updates.
+
+    A small integer, so that looking it up per monitor per commit is cheap.
+    """
     parts = []
     for name, mt in sorted(m.tables.items()):
         if mt.condition is not None and mt.condition.clauses:
             return None
         parts.append((name, tuple(mt.columns.items()), mt.select))
-    return (m.version, id(m.db), tuple(parts))
+    key = (m.version, m.db.name, tuple(parts))
+    return _SIGNATURES.setdefault(key, len(_SIGNATURES))
 
 
 _METHODS: dict[str, Callable[[Session, Message], None]] = {

@@ -60,11 +60,18 @@ class Connection:
         self.out += data
         self.runner.schedule_flush()
 
+    def take(self) -> bytes:
+        data = bytes(self.out)
+        self.out.clear()
+        return data
+
+    def write(self, data: bytes) -> None:
+        if data and not self.writer.is_closing():
+            self.writer.write(data)
+
     def flush(self) -> None:
         if self.out:
-            if not self.writer.is_closing():
-                self.writer.write(bytes(self.out))
-            self.out.clear()
+            self.write(self.take())
 
     async def serve(self) -> None:
         try:
@@ -115,6 +122,7 @@ class ServerRunner:
         self.static_remotes: list[str] = []
         self.db_remotes: list[str] = []
         self._flush_scheduled = False
+        self._sync_future: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.stopped = asyncio.Event()
@@ -128,18 +136,43 @@ class ServerRunner:
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
+        """Retry triggers, then sync the logs and release the replies that wait on them.
+
+        The fsync runs in a worker thread while the loop goes on reading and
+        executing: what is produced meanwhile waits for the next sync, so a
+        burst of transactions from many clients shares one fsync.
+        """
         self._flush_scheduled = False
         self.server.run(monotonic_ms())
-        for entry in self.server.dbs.values():
-            storage = entry.storage
-            if isinstance(storage, FileStorage):
-                try:
-                    storage.sync()
-                except OvsdbError as e:
-                    log.error("%s: %s", entry.db.name, e)
-        for c in list(self.connections):
-            c.flush()
         self._arm_timer()
+        if self._sync_future is not None:
+            return  # _synced() flushes again when the sync in flight is done
+        dirty = [e.storage for e in self.server.dbs.values()
+                 if isinstance(e.storage, FileStorage) and e.storage.dirty]
+        if not dirty:
+            for c in list(self.connections):
+                c.flush()
+            return
+        batch = [(c, c.take()) for c in self.connections if c.out]
+        for storage in dirty:
+            storage.dirty = False
+        loop = asyncio.get_running_loop()
+        self._sync_future = loop.run_in_executor(None, _sync_all, dirty)
+        self._sync_future.add_done_callback(lambda f: self._synced(f, batch))
+
+    def _synced(self, future: asyncio.Future[None], batch: list[tuple[Connection, bytes]]
+                ) -> None:
+        self._sync_future = None
+        if future.exception() is not None:
+            log.error("fsync failed: %s", future.exception())
+        for c, data in batch:
+            c.write(data)
+        self.flush()
+
+    async def wait_synced(self) -> None:
+        """Wait for the fsync in flight (compaction must not race with it)."""
+        while self._sync_future is not None:
+            await asyncio.shield(self._sync_future)
 
     def _arm_timer(self) -> None:
         deadline = self.server.next_deadline()
@@ -277,12 +310,16 @@ class ServerRunner:
     async def close(self) -> None:
         for r in list(self.listeners) + list(self.active):
             await self.remove_remote(r)
-        for c in list(self.connections):
-            c.writer.close()
         self.flush()
+        await self.wait_synced()
+        for c in list(self.connections):
+            c.flush()
+            c.writer.close()
         self.server.close()
         self.stopped.set()
 
 
-def utc_ms() -> int:
-    return int(time.time() * 1000)
+def _sync_all(storages: list[FileStorage]) -> None:
+    """Runs in a worker thread: make every record written so far durable."""
+    for storage in storages:
+        storage.log.commit()

@@ -79,7 +79,7 @@ async def _serve(args: argparse.Namespace, daemon: Daemon, server: OvsdbServer) 
     log.info("%s (pyovs) %s: serving %s", PROGRAM, __version__,
              ", ".join(n for n in server.dbs if n != "_Server"))
 
-    compact_task = loop.create_task(_compact_loop(server))
+    compact_task = loop.create_task(_compact_loop(runner))
     code = await daemon.wait_for_shutdown()
     compact_task.cancel()
     await runner.close()
@@ -88,9 +88,11 @@ async def _serve(args: argparse.Namespace, daemon: Daemon, server: OvsdbServer) 
     return 0 if code in (0, 15, 2) else code
 
 
-async def _compact_loop(server: OvsdbServer) -> None:
+async def _compact_loop(runner: ServerRunner) -> None:
+    server = runner.server
     while True:
         await asyncio.sleep(1.0)
+        await runner.wait_synced()
         now = monotonic_ms()
         for entry in server.dbs.values():
             s = entry.storage
@@ -110,7 +112,8 @@ def _register_commands(ctl: UnixctlServer, runner: ServerRunner, daemon: Daemon,
         daemon.request_shutdown(0)
         return ""
 
-    def cmd_compact(argv: list[str]) -> str:
+    async def cmd_compact(argv: list[str]) -> str:
+        await runner.wait_synced()
         names = argv or [n for n in server.dbs if n != "_Server"]
         for name in names:
             entry = server.dbs.get(name)
