@@ -298,7 +298,8 @@ class JsonRpcStream:
             end = self._scan()
             if end is None:
                 return None
-            chunk = bytes(self._buf[self._start:end])
+            with memoryview(self._buf) as view:  # one copy, and the view is released
+                chunk = bytes(view[self._start:end])
             self._start = self._pos = end
             return self._decode(chunk)
         except JsonRpcProtocolError as e:
@@ -371,9 +372,7 @@ class JsonRpcStream:
             raise JsonRpcProtocolError(f"invalid UTF-8 at byte {e.start} of message") from None
         try:
             obj = _DECODER.decode(text)
-        except json.JSONDecodeError as e:
-            raise JsonRpcProtocolError(f"invalid JSON: {e}") from None
-        except (ValueError, RecursionError) as e:
+        except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
             raise JsonRpcProtocolError(f"invalid JSON: {e}") from None
         if _SURROGATE_ESCAPE.search(chunk) and _has_lone_surrogate(obj):
             raise JsonRpcProtocolError("invalid JSON: unpaired UTF-16 surrogate in string")
