@@ -215,20 +215,43 @@ def test_real_server(case: Case) -> None:
         "(a changed case needs --regen)")
 
 
+def mask_txn_ids(answers: Any) -> Any:
+    """Replace the last-txn-id of monitor_cond_since replies and update3 notifications.
+
+    A deliberate difference: ovsdb-server keeps no transaction history for a
+    standalone database and always answers with the all-zeros id, while
+    pyovsdb-server keeps one, so that a reconnecting client resumes.  The id
+    is an opaque token either way; everything else must match.
+    """
+    if isinstance(answers, list):
+        return [mask_txn_ids(a) for a in answers]
+    if isinstance(answers, dict):
+        out = dict(answers)
+        result = out.get("result")
+        if (isinstance(result, list) and len(result) == 3 and isinstance(result[0], bool)
+                and isinstance(result[1], str)):
+            out["result"] = [result[0], "<txn-id>", result[2]]
+        params = out.get("params")
+        if out.get("method") == "update3" and isinstance(params, list) and len(params) == 3:
+            out["params"] = [params[0], "<txn-id>", params[2]]
+        return out
+    return answers
+
+
 @pytest.mark.pyovs_server
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.id)
 def test_pyovs_server(case: Case) -> None:
+    # The real server's answers are the goldens (test_real_server keeps them
+    # honest against the live server), so one run of pyovs is enough here.
     golden = load_golden(case.topic)
+    if case.name not in golden:
+        if peers.real_available() is not None:
+            pytest.skip(f"{case.id}: no golden answer and no real ovsdb-server to compare with")
+        golden = {case.name: run_case("real", case)}
     got = run_case("pyovs", case)
-    if case.name in golden:
-        assert got == golden[case.name], explain(
-            case, golden[case.name], got, "pyovsdb-server differs from ovsdb-server's golden")
-    if peers.real_available() is None:
-        live = run_case("real", case)
-        assert got == live, explain(case, live, got,
-                                    "pyovsdb-server differs from live ovsdb-server")
-    elif case.name not in golden:
-        pytest.skip(f"{case.id}: no golden answer and no real ovsdb-server to compare with")
+    expected = mask_txn_ids(golden[case.name])
+    assert mask_txn_ids(got) == expected, explain(
+        case, expected, mask_txn_ids(got), "pyovsdb-server differs from ovsdb-server")
 
 
 def test_case_files_are_well_formed() -> None:

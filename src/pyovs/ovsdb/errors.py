@@ -10,7 +10,6 @@ like OVS's ``ovsdb_error_to_string``).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -23,20 +22,11 @@ def ovs_real(x: float) -> float | int:
     return int(r) if r.is_integer() and abs(r) < 1e15 else r
 
 
-def _ovs_numbers(value: Any) -> Any:
-    if isinstance(value, float):
-        return ovs_real(value)
-    if isinstance(value, list):
-        return [_ovs_numbers(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _ovs_numbers(v) for k, v in value.items()}
-    return value
-
-
 def ovs_json(value: Any, sort_keys: bool = False) -> str:
     """Serialise like OVS's ``json_to_string``: compact, UTF-8, reals as ``%.15g``."""
-    return json.dumps(_ovs_numbers(value), separators=(",", ":"), ensure_ascii=False,
-                      sort_keys=sort_keys)
+    from .jsontext import to_json_text  # jsontext is a leaf; import on first use
+
+    return to_json_text(value, sort_keys=sort_keys)
 
 
 class OvsdbError(Exception):

@@ -53,10 +53,11 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Final
+
+from .jsontext import DECODER, check_strings
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
@@ -218,44 +219,8 @@ _RUN: Final = _make_run(_INLINE_LEVELS)
 # backslash (whose escaped byte has not arrived yet).
 _STRING_REST: Final = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+', re.DOTALL)
 _NON_SPACE: Final = re.compile(rb"[^ \t\r\n]")
-# Cheap pre-filter: only a message containing a \uD800-\uDFFF escape can
-# decode to a lone surrogate, which Python accepts but cannot re-encode.
-_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
 _OPEN: Final = frozenset(b"{[")
 _QUOTE: Final = ord('"')
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"invalid keyword '{name}'")
-
-
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number outside valid range")
-    return value
-
-
-_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_float)
-
-
-def _has_lone_surrogate(value: Json) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, str):
-            if _SURROGATE.search(v):
-                return True
-        elif isinstance(v, dict):
-            for k, item in v.items():
-                if _SURROGATE.search(k):
-                    return True
-                stack.append(item)
-        elif isinstance(v, list):
-            stack.extend(v)
-    return False
 
 
 class JsonRpcStream:
@@ -371,11 +336,11 @@ class JsonRpcStream:
         except UnicodeDecodeError as e:
             raise JsonRpcProtocolError(f"invalid UTF-8 at byte {e.start} of message") from None
         try:
-            obj = _DECODER.decode(text)
+            obj = DECODER.decode(text)
+            if b"\\u" in chunk:  # only escapes can smuggle NUL or a lone surrogate in
+                check_strings(obj)
         except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
             raise JsonRpcProtocolError(f"invalid JSON: {e}") from None
-        if _SURROGATE_ESCAPE.search(chunk) and _has_lone_surrogate(obj):
-            raise JsonRpcProtocolError("invalid JSON: unpaired UTF-16 surrogate in string")
         try:
             return Message.from_json(obj)
         except JsonRpcError as e:

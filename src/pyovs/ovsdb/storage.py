@@ -159,21 +159,18 @@ import errno
 import fcntl
 import hashlib
 import io
-import json
 import math
 import os
 import random
 import re
 import stat
 import struct
-import sys
 import threading
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
-from json.encoder import encode_basestring
 from typing import Any
 
 from pyovs.ovsdb.errors import OvsdbError
+from pyovs.ovsdb.jsontext import parse_json_body, to_json_text
 
 __all__ = [
     "MAGIC",
@@ -252,156 +249,6 @@ def _io_error(err: int, details: str) -> StorageError:
 
 def _syntax_error(details: str) -> StorageError:
     return StorageError("syntax error", details)
-
-
-# ---------------------------------------------------------------------------
-# JSON exactly as OVS writes and reads it
-
-
-def _format_real(value: float) -> str:
-    if not math.isfinite(value):
-        raise ValueError(f"{value!r} cannot be represented in JSON")
-    return format(value, ".15g")  # C's "%.*g" with DBL_DIG
-
-
-def _serialize(value: Any, out: list[str]) -> None:
-    kind = type(value)
-    if kind is str:
-        if "\x00" in value:
-            raise ValueError("OVS JSON strings cannot contain NUL")
-        out.append(encode_basestring(value))
-    elif kind is dict:
-        out.append("{")
-        first = True
-        for key, member in value.items():
-            if type(key) is not str:
-                raise TypeError(f"JSON object keys must be str, not {type(key).__name__}")
-            if "\x00" in key:
-                raise ValueError("OVS JSON strings cannot contain NUL")
-            if not first:
-                out.append(",")
-            first = False
-            out.append(encode_basestring(key))
-            out.append(":")
-            _serialize(member, out)
-        out.append("}")
-    elif kind is list or kind is tuple:
-        out.append("[")
-        first = True
-        for element in value:
-            if not first:
-                out.append(",")
-            first = False
-            _serialize(element, out)
-        out.append("]")
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif kind is int:
-        if not _I64_MIN <= value <= _I64_MAX:
-            raise ValueError(f"integer {value} does not fit in 64 bits")
-        out.append(str(value))
-    elif kind is float:
-        out.append(_format_real(value))
-    elif isinstance(value, str):  # subclasses, e.g. StrEnum: their plain value
-        _serialize(str.__str__(value), out)
-    elif isinstance(value, int):
-        _serialize(int.__int__(value), out)
-    elif isinstance(value, float):
-        _serialize(float.__float__(value), out)
-    elif isinstance(value, dict):
-        _serialize(dict(value), out)
-    elif isinstance(value, list | tuple):
-        _serialize(list(value), out)
-    else:
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def to_json_text(value: Any) -> str:
-    """Serialize ``value`` exactly as OVS's ``json_to_string(json, 0)``.
-
-    Accepts dict (str keys), list/tuple, str, int, float, bool and None.
-    Raises ``TypeError`` for other types and ``ValueError`` for what OVS
-    cannot represent: non-finite reals, integers outside int64, NUL in strings
-    and (when encoded) unpaired surrogates.
-    """
-    out: list[str] = []
-    _serialize(value, out)
-    return "".join(out)
-
-
-def _parse_integer(text: str) -> int | float:
-    value = int(text)
-    if _I64_MIN <= value <= _I64_MAX:
-        return value
-    return _parse_real(text)
-
-
-def _parse_real(text: str) -> int | float:
-    # OVS makes any number whose value is an integer in range an integer,
-    # however it is spelled ("1.0", "1e2", "-0.0").
-    try:
-        exact = Decimal(text)
-        if exact == exact.to_integral_value() and _I64_MIN <= exact <= _I64_MAX:
-            return int(exact)
-    except (InvalidOperation, OverflowError):
-        pass
-    real = float(text)
-    # strtod's ERANGE with a non-zero result (overflow, subnormal) is an error
-    # for OVS; an underflow to zero is not.
-    if not math.isfinite(real) or 0 < abs(real) < sys.float_info.min:
-        raise ValueError("number outside valid range")
-    return real if real != 0 else 0.0  # OVS suppresses negative zero
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"invalid keyword '{name}'")
-
-
-_DECODER = json.JSONDecoder(
-    parse_int=_parse_integer, parse_float=_parse_real, parse_constant=_reject_constant)
-
-
-def _check_strings(value: Any) -> None:
-    """Refuse what OVS's parser refuses but Python's accepts."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("null bytes not supported in quoted strings")
-        if any("\ud800" <= ch <= "\udfff" for ch in value):
-            raise ValueError("malformed escaped surrogate pair")
-    elif isinstance(value, dict):
-        for key, member in value.items():
-            _check_strings(key)
-            _check_strings(member)
-    elif isinstance(value, list):
-        for element in value:
-            _check_strings(element)
-
-
-def parse_json_body(body: bytes) -> Any:
-    """Parse JSON text as OVS's parser would; raise ``ValueError`` if OVS would not.
-
-    The top level must be an object or array.  Error messages have OVS's
-    shape ("line L, column C, byte B: ...") with Python's wording.
-    """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"byte {exc.start}: invalid UTF-8") from None
-    try:
-        value = _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"line {exc.lineno - 1}, column {exc.colno - 1}, byte {exc.pos}: {exc.msg}"
-        ) from None
-    if not isinstance(value, dict | list):
-        raise ValueError("line 0, column 0, byte 0: syntax error at beginning of input")
-    if b"\\u" in body:  # only escapes can smuggle NUL or a lone surrogate in
-        _check_strings(value)
-    return value
 
 
 def compose_record(record: Mapping[str, Any]) -> bytes:
