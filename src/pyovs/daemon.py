@@ -150,10 +150,12 @@ class Pidfile:
         except OSError as e:
             raise DaemonError(f"{tmp}: create failed ({e.strerror})") from None
         try:
-            try:
-                fcntl.lockf(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as e:
-                raise DaemonError(f"{tmp}: fcntl(F_SETLK) failed ({e.strerror})") from None
+            fcntl.lockf(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            # Another daemon is creating the same pidfile: its tmp file, not ours.
+            f.close()
+            raise DaemonError(f"{tmp}: fcntl(F_SETLK) failed ({e.strerror})") from None
+        try:
             if not self.overwrite:
                 try:
                     other = read_pidfile(self.path, delete_if_stale=True)

@@ -259,3 +259,20 @@ def test_unwritable_log_file(env: dict[str, str], tmp_path: Path) -> None:
     result = _toy(env, f"--log-file={tmp_path}/missing/dir/x.log")
     assert result.returncode == 1
     assert "|vlog|WARN|failed to open" in result.stderr
+
+
+def test_concurrent_creator_keeps_its_tmp_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.pid"
+    hold = ("import fcntl, sys, time\nf = open(sys.argv[1], 'a+')\n"
+            "fcntl.lockf(f.fileno(), fcntl.LOCK_EX)\nprint('locked', flush=True)\n"
+            "time.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-c", hold, f"{path}.tmp"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "locked\n"
+        with pytest.raises(DaemonError, match=r"c\.pid\.tmp: fcntl\(F_SETLK\) failed"):
+            Pidfile(str(path)).create()
+        assert Path(f"{path}.tmp").exists()
+    finally:
+        proc.kill()
+        proc.wait()
