@@ -158,15 +158,40 @@ def _column_list(table: TableSchema, value: Any) -> list[str]:
 
 
 def query(x: Execution, table: Table, cond: Condition) -> list[Row]:
+    """The rows matching every clause, found through ``_uuid`` or an index if possible."""
     u = cond.uuid_lookup()
     if u is not None:
         row = x.txn.get(table.name, u)
         candidates = [row] if row is not None else []
     else:
-        candidates = list(x.txn.scan(table.name))
+        found = _index_candidates(x, table, cond)
+        candidates = list(x.txn.scan(table.name)) if found is None else found
     if not cond.clauses:
         return candidates
     return [r for r in candidates if cond.match_all(r.get)]
+
+
+def _index_candidates(x: Execution, table: Table, cond: Condition) -> list[Row] | None:
+    """Rows that may match an ``==`` test on every column of an index, or None.
+
+    The committed index gives at most one row; rows this transaction touched
+    are added (and a stale committed hit dropped), since the index is only
+    updated at commit.
+    """
+    if not table.indexes:
+        return None
+    eq = {c.column: c.arg for c in cond.clauses if c.function == "=="}
+    for i, columns in enumerate(table.schema.indexes):
+        if all(c in eq for c in columns):
+            key = tuple(eq[c] for c in columns)
+            touched = x.txn.rows.get(table.name, {})
+            out: list[Row] = []
+            uuid = table.indexes[i].get(key)
+            if uuid is not None and uuid not in touched:
+                out.append(table.rows[uuid])
+            out.extend(tr.new for tr in touched.values() if tr.new is not None)
+            return out
+    return None
 
 
 # --- the operations -----------------------------------------------------------

@@ -216,10 +216,17 @@ class Monitor:
             assert old is not None and new is not None
             schema = self.db.tables[mt.name].schema.columns
             diff: dict[str, Any] = {}
+            od, nd = old.data, new.data
             for c, sel in mt.columns.items():
                 if not sel & MODIFY:
                     continue
-                o, n = old.get(c), new.get(c)
+                o = od.get(c)
+                if o is None:  # _version (_uuid never changes)
+                    o, n = old.get(c), new.get(c)
+                else:
+                    n = nd[c]
+                    if o is n:
+                        continue
                 if o == n:
                     continue
                 diff[c] = datum_diff(o, n, schema[c].type).to_json()
@@ -230,11 +237,16 @@ class Monitor:
     def _row2(self, mt: MonitorTable, row: Row, kind: int) -> dict[str, Any]:
         defaults = self.db.tables[mt.name].defaults
         out: dict[str, Any] = {}
+        data = row.data
         for c, sel in mt.columns.items():
             if not sel & kind:
                 continue
-            d = row.get(c)
-            if d != defaults.get(c):
+            d = data.get(c)
+            if d is None:
+                out[c] = row.get(c).to_json()  # _version: never the default
+                continue
+            dflt = defaults[c]
+            if d is not dflt and d != dflt:
                 out[c] = d.to_json()
         return out
 
