@@ -100,7 +100,7 @@ def test_session_close_releases_locks() -> None:
 
 
 def test_wait_trigger_completes_after_another_commit() -> None:
-    server, clock = make()
+    server, _ = make()
     a, b = Client(server), Client(server)
     id_ = a.send("transact", "S", {"op": "wait", "table": "R", "where": [],
                                    "columns": ["name"], "until": "==",

@@ -72,7 +72,7 @@ def mutation_from_json(table: TableSchema, value: Any, symtab: SymbolTable | Non
 
 
 def _set_insert(dst: Datum, arg: Datum) -> Datum:
-    """dst ∪ arg, kept sorted; a few new elements are placed by bisection."""
+    """The union of dst and arg, kept sorted; a few new elements are placed by bisection."""
     if len(arg.keys) > 8:
         return Datum(tuple(sorted(set(dst.keys).union(arg.keys))))
     keys = list(dst.keys)

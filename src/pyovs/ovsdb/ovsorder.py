@@ -70,11 +70,9 @@ def shash_order(names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` (distinct, in insertion order) in OVS's SHASH_FOR_EACH order."""
     mask = 0
     buckets: list[list[tuple[int, str]]] = [[]]
-    n = 0
-    for name in names:
+    for n, name in enumerate(names, 1):
         h = hash_string(name)
         buckets[h & mask].insert(0, (h, name))
-        n += 1
         if n // 2 > mask:
             new_mask = _calc_mask(n)
             if new_mask > mask:

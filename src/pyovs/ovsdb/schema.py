@@ -250,10 +250,7 @@ class Type:
         key_type = BaseType.from_json(key)
         value_type = BaseType.from_json(val) if val is not None else None
         n_min = _n_from_json(n_min_json, 1)
-        if n_max_json == "unlimited":
-            n_max = UNLIMITED
-        else:
-            n_max = _n_from_json(n_max_json, 1)
+        n_max = UNLIMITED if n_max_json == "unlimited" else _n_from_json(n_max_json, 1)
         if not (n_min <= 1 and n_max >= 1):
             raise syntax_error(value, "ovsdb type fails constraint checks")
         return cls(key_type, value_type, n_min, n_max)

@@ -31,7 +31,6 @@ from typing import Any
 from .. import streams
 from .data import Uuid
 from .database import Change, Database
-from .errors import OvsdbError
 from .file import FileStorage
 from .jsonrpc import DEFAULT_MAX_MESSAGE_SIZE, JsonRpcError, JsonRpcStream
 from .server import OvsdbServer, Session
