@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pyovs.cli import cmdline, dbfile, dbtool, ovsjson
+from pyovs.cli import cmdline, dbfile, dbtool
+from pyovs.ovsdb import ovsjson
 from pyovs.ovsdb.schema import bundled_schema_path
 from pyovs.ovsdb.storage import LogFile, compose_record
 

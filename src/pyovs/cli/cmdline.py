@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import ovsjson
+from pyovs.ovsdb import ovsjson
 
 __all__ = [
     "VLOG_LONG_OPTIONS",

@@ -38,9 +38,9 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
-from uuid import UUID
 
-from pyovs.ovsdb.data import Datum, uuid_from_string
+from pyovs.ovsdb import ovsjson
+from pyovs.ovsdb.data import Datum, Uuid, uuid_from_string
 from pyovs.ovsdb.database import Database, Row, Table, Txn
 from pyovs.ovsdb.errors import OvsdbError, syntax_error
 from pyovs.ovsdb.ovsorder import shash_order
@@ -54,7 +54,6 @@ from pyovs.ovsdb.storage import (
 )
 from pyovs.ovsdb.table_format import format_timestamp, json_to_string
 
-from . import ovsjson
 from .cmdline import Fatal
 
 __all__ = [
@@ -271,7 +270,7 @@ def txn_from_record(db: Database, record: Any, converting: bool = False) -> Txn:
     return txn
 
 
-def _row_from_json(txn: Txn, table: Table, u: UUID, row_json: Any, converting: bool,
+def _row_from_json(txn: Txn, table: Table, u: Uuid, row_json: Any, converting: bool,
                    is_diff: bool) -> None:
     row = txn.get(table.name, u)
     if row_json is None:

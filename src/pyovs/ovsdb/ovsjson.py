@@ -10,8 +10,11 @@ byte, from 0) up to where OVS stops, and the wording is OVS's.  Values come
 out as ``storage.parse_json_body`` returns them (a number whose value is an
 int64 is an int, however it is spelled; other numbers are floats).
 
-Only the tools use it, on short inputs: it is a plain loop, not fast.  The
-top level must be an object or an array, with only white space after it.
+It is a plain loop, not fast: the tools use it for their arguments and
+schema files, where the message matters; the wire and the log keep the fast
+``jsontext`` decoder (which could call ``parse`` after a failure to word its
+error exactly as OVS).  The top level must be an object or an array, with
+only white space after it.
 """
 
 from __future__ import annotations

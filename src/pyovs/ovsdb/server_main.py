@@ -31,6 +31,7 @@ from ..daemon import Daemon, DaemonOptions, add_daemon_args, normalize_argv
 from ..unixctl import UnixctlError, UnixctlServer
 from .errors import OvsdbError
 from .file import FileStorage
+from .jsonrpc import DEFAULT_MAX_MESSAGE_SIZE
 from .server import OvsdbServer
 from .server_io import ServerRunner, monotonic_ms
 
@@ -46,13 +47,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--run", help=argparse.SUPPRESS)
     p.add_argument("--disable-file-column-diff", action="store_true",
                    help="accepted for compatibility (pyovs never writes column diffs)")
+    p.add_argument("--max-message-size", type=int, default=DEFAULT_MAX_MESSAGE_SIZE,
+                   metavar="BYTES", help="close a client that sends a larger JSON-RPC "
+                   "message (pyovs extension; default %(default)s)")
     p.add_argument("-V", "--version", action="store_true", help="display version")
     add_daemon_args(p)
     return p.parse_args(normalize_argv(argv))
 
 
 async def _serve(args: argparse.Namespace, daemon: Daemon, server: OvsdbServer) -> int:
-    runner = ServerRunner(server)
+    runner = ServerRunner(server, args.max_message_size)
     loop = asyncio.get_running_loop()
     daemon.install_signal_handlers(loop)
 
