@@ -413,7 +413,7 @@ class AddPortTxn:
     ``request(id, name)`` splices the id and the port name into the bytes.
     """
 
-    def __init__(self, vdb: VSwitchDb, bridge: str) -> None:
+    def __init__(self, vdb: VSwitchDb, bridge: str, durable: bool = False) -> None:
         ovs, br = vdb.ovs_uuid, vdb.bridges[bridge]
         all_bridges = ["set", [["uuid", u] for u in vdb.bridges.values()]]
         ops: list[dict[str, Any]] = [
@@ -434,6 +434,9 @@ class AddPortTxn:
             {"op": "comment", "comment": f"ovs-vsctl: ovs-vsctl add-port {bridge} {_PORT_MARK}"},
         ]
         assert len(ops) == ADD_PORT_OPS
+        if durable:
+            # Asks the real server to fsync before replying, as pyovs always does.
+            ops.append({"op": "commit", "durable": True})
         self._parts = json.dumps([DB, *ops], separators=(",", ":")).split(_PORT_MARK)
 
     def request(self, msg_id: int, port: str) -> bytes:
@@ -456,8 +459,8 @@ class TxRun:
 class _TxClient:
     """Commits add-port transactions until ``stop_at``, ``depth`` in flight."""
 
-    def __init__(self, loop: Loop, vdb: VSwitchDb, bridge: str) -> None:
-        self.txn = AddPortTxn(vdb, bridge)
+    def __init__(self, loop: Loop, vdb: VSwitchDb, bridge: str, durable: bool = False) -> None:
+        self.txn = AddPortTxn(vdb, bridge, durable)
         self.prefix = bridge + "p"
         self.conn = Conn(loop, vdb.path, self.on_message)
         self.sent = 0
@@ -488,7 +491,7 @@ class _TxClient:
 
 
 def small_tx_run(vdb: VSwitchDb, tag: str, clients: int, depth: int, seconds: float,
-                 cap: int = 1000, timeout: float = 60.0) -> TxRun:
+                 cap: int = 1000, timeout: float = 60.0, durable: bool = False) -> TxRun:
     """``clients`` connections commit add-port transactions for ``seconds``.
 
     A client stops early after ``cap`` transactions, so that the bridges grow
@@ -497,7 +500,7 @@ def small_tx_run(vdb: VSwitchDb, tag: str, clients: int, depth: int, seconds: fl
     names = [f"{tag}c{k}" for k in range(clients)]
     vdb.add_bridges(names)
     with Loop() as loop:
-        workers = [_TxClient(loop, vdb, name) for name in names]
+        workers = [_TxClient(loop, vdb, name, durable) for name in names]
         start = time.perf_counter()
         for w in workers:
             w.stop_at = start + seconds
