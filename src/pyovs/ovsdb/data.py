@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import json
 import re
-import uuid as uuidlib
+import os
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +49,22 @@ class Uuid(str):
         return int(self.replace("-", ""), 16)
 
 
+_rand = random.SystemRandom().getrandbits(64)
+_prng = random.Random(_rand ^ os.getpid() ^ time.time_ns())
+
+
 def new_uuid() -> Uuid:
-    """A fresh random (version 4) uuid."""
-    return Uuid(str(uuidlib.uuid4()))
+    """A fresh random (version 4) uuid.
+
+    Like OVS's ``uuid_generate``, a fast generator seeded once from the
+    system's entropy, not a system call per uuid.
+    """
+    h = f"{(_prng.getrandbits(128) & _V4_MASK) | _V4_BITS:032x}"
+    return Uuid(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+
+
+_V4_MASK = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_V4_BITS = (0x4 << 76) | (0x2 << 62)
 
 
 Atom = int | float | bool | str | Uuid

@@ -84,6 +84,16 @@ class Table:
         self.user_columns = [c.name for c in schema.user_columns]
         self.all_columns = list(schema.columns)
         self.defaults = {c.name: Datum.default(c.type) for c in schema.user_columns}
+        self.bad_defaults: list[tuple[str, str, str | None]] = []
+        """Columns whose default value breaks a constraint (an enum, a range), with
+        the error, in the order ovsdb-server checks them on insert."""
+        for name in schema.ovs_order:
+            d = self.defaults.get(name)
+            if d is not None and len(d.keys) == 1:
+                try:
+                    d.check_constraints(schema.columns[name].type)
+                except OvsdbError as e:
+                    self.bad_defaults.append((name, e.tag, e.details))
         self.indexes: list[dict[tuple[Datum, ...], Uuid]] = [{} for _ in schema.indexes]
         self.strong: list[RefColumn] = []
         self.weak: list[RefColumn] = []

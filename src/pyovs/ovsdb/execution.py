@@ -229,12 +229,9 @@ def op_insert(x: Execution, p: Parser, result: dict[str, Any]) -> None:
     row.data.pop("_uuid", None)
     row.data.pop("_version", None)
     # Defaults of columns not given may violate constraints (an enum, a range).
-    cols = table.schema.columns
-    for name in table.schema.ovs_order:
-        if name not in given and not name.startswith("_"):
-            d = row.data[name]
-            if len(d.keys) == 1:
-                d.check_constraints(cols[name].type)
+    for name, tag, details in table.bad_defaults:
+        if name not in given:
+            raise OvsdbError(tag, details)
     x.txn.insert(table.name, row)
     result["uuid"] = ["uuid", str(row_uuid)]
 

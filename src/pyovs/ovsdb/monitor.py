@@ -40,6 +40,14 @@ class MonitorTable:
     select: int = 0
     condition: Condition | None = None
     """None: every row (v1, or v2 without "where")."""
+    _by_kind: dict[int, list[str]] = field(default_factory=dict)
+
+    def columns_for(self, kind: int) -> list[str]:
+        """The monitored columns reported for ``kind`` (cached; columns never change)."""
+        cols = self._by_kind.get(kind)
+        if cols is None:
+            cols = self._by_kind[kind] = [c for c, sel in self.columns.items() if sel & kind]
+        return cols
 
     def matches(self, row: Row | None) -> bool:
         if row is None:
@@ -238,9 +246,7 @@ class Monitor:
         defaults = self.db.tables[mt.name].defaults
         out: dict[str, Any] = {}
         data = row.data
-        for c, sel in mt.columns.items():
-            if not sel & kind:
-                continue
+        for c in mt.columns_for(kind):
             d = data.get(c)
             if d is None:
                 out[c] = row.get(c).to_json()  # _version: never the default
