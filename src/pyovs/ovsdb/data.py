@@ -28,9 +28,9 @@ counts) and reports violations with OVS's error tags and wording.
 from __future__ import annotations
 
 import json
-import re
 import os
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
