@@ -136,3 +136,30 @@ def test_add_remote_through_the_control_socket() -> None:
         assert f"ptcp:{port}:127.0.0.1" in out
         with peers.RawClient(f"tcp:127.0.0.1:{port}") as tcp:
             assert tcp.call("echo", [1])["result"] == [1]
+
+
+def test_real_ovs_appctl_drives_the_control_socket() -> None:
+    appctl = "/usr/bin/ovs-appctl"
+    if not __import__("os").path.exists(appctl):
+        pytest.skip("the real ovs-appctl is not installed (Debian openvswitch-common)")
+    with peers.DbServer("pyovs") as server:
+        ctl = str(server.unixctl_path)
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([appctl, "-t", ctl, *args], capture_output=True, text=True,
+                                  timeout=10, env=server.env)
+
+        assert run("version").stdout.startswith("pyovsdb-server (pyovs)")
+        listing = run("list-commands").stdout
+        for cmd in ("exit", "ovsdb-server/compact", "vlog/set", "vlog/list", "version"):
+            assert f"  {cmd}" in listing
+        assert run("vlog/set", "ovsdb_server:file:dbg").returncode == 0
+        assert "ovsdb_server" in run("vlog/list").stdout
+        bad = run("no/such-command")
+        assert bad.returncode == 2 and "is not a valid command" in bad.stderr
+        assert run("ovsdb-server/compact").returncode == 0
+        assert run("exit").returncode == 0
+        deadline = time.monotonic() + 5
+        while server.pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not server.pidfile.exists(), "exit did not stop the server"

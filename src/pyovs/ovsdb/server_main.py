@@ -75,7 +75,7 @@ async def _serve(args: argparse.Namespace, daemon: Daemon, server: OvsdbServer) 
     unixctl_path = args.unixctl
     ctl = None
     if unixctl_path != "none":
-        ctl = UnixctlServer(PROGRAM, unixctl_path, version=__version__)
+        ctl = UnixctlServer(PROGRAM, unixctl_path)
         _register_commands(ctl, runner, daemon, args)
         ctl.register_vlog(daemon.vlog)
         await ctl.start()
