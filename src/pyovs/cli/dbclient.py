@@ -498,22 +498,55 @@ def _wait_transaction(state: str, database: str) -> list[Any]:
     return ["_Server", op]
 
 
+class _ReconnectLog:
+    """The console lines of OVS's ``reconnect`` module, as ``wait`` prints them."""
+
+    def __init__(self, remote: str) -> None:
+        self.remote = remote
+        self.serial = 0
+        self.quiet = False
+
+    def info(self, message: str) -> None:
+        if self.quiet:
+            return
+        self.serial += 1
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        sys.stdout.flush()
+        sys.stderr.write(f"{stamp}|{self.serial:05d}|reconnect|INFO|{self.remote}: {message}\n")
+        sys.stderr.flush()
+
+
 def do_wait(client: Client | None, database: str | None, args: list[str]) -> None:
     db, state = args[-2], args[-1]
     if state not in ("connected", "added", "removed"):
         raise Fatal(f"{state}: unknown state")
     remote = args[0] if len(args) > 2 else default_remote()
-    backoff = 1.0
+    log = _ReconnectLog(remote)
+    backoff = 0
     while True:
+        # Reconnect as OVS's reconnect FSM does: at once, then after 1, 2, 4
+        # and at most 8 seconds, logging until the backoff reaches its maximum.
+        log.info("connecting...")
         try:
             rpc = connect(remote)
         except ValueError:
             raise Fatal(f'failed to connect or listen to "{remote}" '
                         f"({os.strerror(errno.EAFNOSUPPORT)})") from None
-        except OSError:
+        except OSError as e:
+            log.info(f"connection attempt failed ({e.strerror or e})")
+            if backoff == 0:
+                backoff = 1
+            else:
+                backoff = min(backoff * 2, 8)
+                if backoff == 8:
+                    log.info("continuing to reconnect in the background but suppressing "
+                             "further logging")
+                    log.quiet = True
+                else:
+                    log.info(f"waiting {backoff} seconds before reconnect")
             time.sleep(backoff)
-            backoff = min(backoff * 2, 8.0)
             continue
+        log.info("connected")
         try:
             sdca = rpc.request("set_db_change_aware", [True])
             txn = rpc.request("transact", _wait_transaction(state, db))
@@ -525,7 +558,8 @@ def do_wait(client: Client | None, database: str | None, args: list[str]) -> Non
             _check_transaction_reply(rpc.wait_reply(txn).result)
             return
         except (OSError, JsonRpcProtocolError):
-            backoff = 1.0
+            log.info("connection closed by peer")
+            backoff = 0
         finally:
             rpc.close()
 
