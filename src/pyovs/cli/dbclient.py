@@ -14,8 +14,8 @@ by tests/interop/test_dbclient_interop.py:
   ovsdb-client sorts them, in any ``--format`` / ``--data``;
 * ``monitor``, ``monitor-cond``, ``monitor-cond-since`` (``dbclient_monitor``);
 * ``wait DATABASE added|connected|removed``, reconnecting until the server
-  answers; ``lock``/``steal``/``unlock``; ``convert``, ``needs-conversion``,
-  ``backup``.
+  answers (``dbclient_wait``); ``lock``/``steal``/``unlock``; ``convert``,
+  ``needs-conversion``, ``backup``.
 
 SERVER is optional wherever ovsdb-client allows it: the first argument is
 taken as a server when it starts with a letter and contains a colon, and
@@ -35,7 +35,6 @@ import errno
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -65,6 +64,7 @@ from . import dbfile
 from .cmdline import VLOG_LONG_OPTIONS, VLOG_SHORT_OPTIONS, Fatal, fail, getopt_long
 from .cmdline import parse_json_arg as parse_json
 from .dbclient_monitor import MonitorOptions, monitor
+from .dbclient_wait import wait_for_database
 
 PROGRAM = "ovsdb-client"
 INT_MAX = 2**31 - 1
@@ -488,90 +488,9 @@ def do_unlock(client: Client | None, database: str | None, args: list[str]) -> N
     _do_lock(client, "unlock", args[0])
 
 
-def _wait_transaction(state: str, database: str) -> list[Any]:
-    op: dict[str, Any] = {"op": "wait", "table": "Database",
-                          "where": [["name", "==", database]], "until": "=="}
-    if state == "connected":
-        op.update(columns=["connected"], rows=[{"connected": True}])
-    else:
-        op.update(columns=[], rows=[{}] if state == "added" else [])
-    return ["_Server", op]
-
-
-class _ReconnectLog:
-    """The console lines of OVS's ``reconnect`` module, as ``wait`` prints them."""
-
-    def __init__(self, remote: str) -> None:
-        self.remote = remote
-        self.serial = 0
-        self.quiet = False
-
-    def info(self, message: str) -> None:
-        if self.quiet:
-            return
-        self.serial += 1
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        sys.stdout.flush()
-        sys.stderr.write(f"{stamp}|{self.serial:05d}|reconnect|INFO|{self.remote}: {message}\n")
-        sys.stderr.flush()
-
-
 def do_wait(client: Client | None, database: str | None, args: list[str]) -> None:
-    db, state = args[-2], args[-1]
-    if state not in ("connected", "added", "removed"):
-        raise Fatal(f"{state}: unknown state")
     remote = args[0] if len(args) > 2 else default_remote()
-    log = _ReconnectLog(remote)
-    backoff = 0
-    while True:
-        # Reconnect as OVS's reconnect FSM does: at once, then after 1, 2, 4
-        # and at most 8 seconds, logging until the backoff reaches its maximum.
-        log.info("connecting...")
-        try:
-            rpc = connect(remote)
-        except ValueError:
-            raise Fatal(f'failed to connect or listen to "{remote}" '
-                        f"({os.strerror(errno.EAFNOSUPPORT)})") from None
-        except OSError as e:
-            log.info(f"connection attempt failed ({e.strerror or e})")
-            if backoff == 0:
-                backoff = 1
-            else:
-                backoff = min(backoff * 2, 8)
-                if backoff == 8:
-                    log.info("continuing to reconnect in the background but suppressing "
-                             "further logging")
-                    log.quiet = True
-                else:
-                    log.info(f"waiting {backoff} seconds before reconnect")
-            time.sleep(backoff)
-            continue
-        log.info("connected")
-        try:
-            sdca = rpc.request("set_db_change_aware", [True])
-            txn = rpc.request("transact", _wait_transaction(state, db))
-            reply = rpc.wait_reply(sdca)
-            if reply.kind is MessageKind.ERROR:
-                _error(f"{remote}: set_db_change_aware failed "
-                       f"({json_to_string(reply.error, sort_keys=False)})")
-                raise Fatal("", status=1)
-            _check_transaction_reply(rpc.wait_reply(txn).result)
-            return
-        except (OSError, JsonRpcProtocolError):
-            log.info("connection closed by peer")
-            backoff = 0
-        finally:
-            rpc.close()
-
-
-def _check_transaction_reply(result: Any) -> None:
-    if not isinstance(result, list):
-        raise Fatal("result is not array")
-    for item in result:
-        if not isinstance(item, dict):
-            raise Fatal("result array element is not object")
-        if "error" in item:
-            raise Fatal(f"server returned error reply: {json_to_string(item)}")
+    wait_for_database(remote, args[-2], args[-1])
 
 
 def do_help(client: Client | None, database: str | None, args: list[str]) -> None:
