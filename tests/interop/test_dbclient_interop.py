@@ -319,7 +319,7 @@ CHANGES = [
     '["Open_vSwitch",{"op":"update","table":"Bridge","where":[["name","==","br9"]],'
     '"row":{"stp_enable":true,"external_ids":["map",[["x","y"]]]}}]',
     '["Open_vSwitch",{"op":"update","table":"Bridge","where":[["name","==","br0"]],'
-    '"row":{"name":"br0-renamed"}}]',
+    '"row":{"stp_enable":true,"flood_vlans":["set",[5]]}}]',
     '["Open_vSwitch",{"op":"update","table":"Open_vSwitch","where":[],'
     '"row":{"bridges":["set",[]]}}]',
 ]
@@ -353,7 +353,8 @@ def test_monitors_print_the_same_updates(server: Server, watchers: list[Watcher]
         time.sleep(3)
     for change in CHANGES:
         before = len(real.text())
-        assert run(REAL_CLIENT, "transact", server.target, change)[0] == 0
+        rc, out, _ = run(REAL_CLIENT, "transact", server.target, change)
+        assert rc == 0 and '"error"' not in out, out
         # Wait for both to print this update (if it concerns them) before the next.
         time.sleep(0.2)
         real.wait_for(lambda t, n=before: len(t) >= n)

@@ -112,11 +112,14 @@ TXNS = [
      {"op": "insert", "table": "SSL", "uuid-name": "s",
       "row": {"private_key": "k", "certificate": "c", "ca_cert": "a"}},
      {"op": "update", "table": "Open_vSwitch", "where": [], "row": {"ssl": ["named-uuid", "s"]}},
-     {"op": "update", "table": "Bridge", "where": [], "row": {"name": "br-renamed"}}],
+     {"op": "insert", "table": "Flow_Table", "uuid-name": "ft", "row": {"name": "ft"}},
+     {"op": "mutate", "table": "Bridge", "where": [],
+      "mutations": [["flow_tables", "insert", ["map", [[1, ["named-uuid", "ft"]]]]]]}],
     ["Open_vSwitch",
      {"op": "mutate", "table": "Bridge", "where": [],
       "mutations": [["external_ids", "delete", ["set", ["a"]]],
-                    ["flood_vlans", "insert", ["set", [1, 2, 3]]]]}],
+                    ["flood_vlans", "insert", ["set", [1, 2, 3]]]]},
+     {"op": "update", "table": "Flow_Table", "where": [], "row": {"name": "ft-renamed"}}],
     ["Open_vSwitch",
      {"op": "update", "table": "Open_vSwitch", "where": [], "row": {"bridges": ["set", []]}}],
 ]
@@ -140,6 +143,7 @@ def fill(tool: Path, db: Path) -> list[str]:
     for txn in TXNS:
         rc, out, err = run(tool, "transact", db, json.dumps(txn))
         assert (rc, err) == (0, ""), err
+        assert '"error"' not in out, out
         outs.append(out)
     return outs
 
