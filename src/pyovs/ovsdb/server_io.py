@@ -171,7 +171,13 @@ class ServerRunner:
     async def wait_synced(self) -> None:
         """Wait for the fsync in flight (compaction must not race with it)."""
         while self._sync_future is not None:
-            await asyncio.shield(self._sync_future)
+            fut = self._sync_future
+            with contextlib.suppress(Exception):
+                await asyncio.shield(fut)
+            if self._sync_future is fut:
+                # Done, but _synced() has not run yet: awaiting a finished
+                # future does not yield, so yield here or spin forever.
+                await asyncio.sleep(0)
 
     def _arm_timer(self) -> None:
         deadline = self.server.next_deadline()
