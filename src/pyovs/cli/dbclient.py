@@ -65,6 +65,7 @@ from .cmdline import VLOG_LONG_OPTIONS, VLOG_SHORT_OPTIONS, Fatal, fail, getopt_
 from .cmdline import parse_json_arg as parse_json
 from .dbclient_monitor import MonitorOptions, monitor
 from .dbclient_wait import wait_for_database
+from .dbfile import unsorted_json
 
 PROGRAM = "ovsdb-client"
 INT_MAX = 2**31 - 1
@@ -316,7 +317,7 @@ def _send_db_change_aware(client: Client) -> None:
         raise Fatal(f"{client.name}: error setting db_change_aware") from None
     if reply.kind is MessageKind.ERROR and _st.db_change_aware == 1:
         raise Fatal(f"{client.name}: set_db_change_aware failed "
-                    f"({json_to_string(reply.error, sort_keys=False)})")
+                    f"({unsorted_json(reply.error)})")
 
 
 def _monitor_opts() -> MonitorOptions:
@@ -346,7 +347,7 @@ def _dump_table(name: str, columns: dict[str, Type], rows: list[Any]) -> None:
     for y, row in enumerate(rows):
         if not isinstance(row, dict):
             raise Fatal(f"row {y} in table {name} response is not a JSON object: "
-                        f"{json_to_string(row, sort_keys=False)}")
+                        f"{unsorted_json(row)}")
         values = []
         for c in cols:
             if c not in row:
@@ -398,12 +399,12 @@ def do_dump(client: Client | None, database: str | None, args: list[str]) -> Non
     result = check_txn(lambda: rpc.call("transact", transaction))
     if not isinstance(result, list) or len(result) != len(tables):
         raise Fatal(f"reply is not array of {len(tables)} elements: "
-                    f"{json_to_string(result, sort_keys=False)}")
+                    f"{unsorted_json(result)}")
     for name, cols, op_result in zip(tables, table_columns, result, strict=True):
         rows = op_result.get("rows") if isinstance(op_result, dict) else None
         if not isinstance(rows, list):
             raise Fatal(f'{name} table reply is not an object with a "rows" member array: '
-                        f"{json_to_string(op_result, sort_keys=False)}")
+                        f"{unsorted_json(op_result)}")
         _dump_table(name, cols, rows)
 
 
@@ -420,19 +421,19 @@ def do_backup(client: Client | None, database: str | None, args: list[str]) -> N
     result = check_txn(lambda: rpc.call("transact", [db, *ops]))
     if not isinstance(result, list) or len(result) != len(names):
         raise Fatal(f"reply is not array of {len(names)} elements: "
-                    f"{json_to_string(result, sort_keys=False)}")
+                    f"{unsorted_json(result)}")
     txn: dict[str, Any] = {}
     for name, op_result in zip(names, result, strict=True):
         rows = op_result.get("rows") if isinstance(op_result, dict) else None
         if not isinstance(rows, list):
             raise Fatal(f'{name} table reply is not an object with a "rows" member array: '
-                        f"{json_to_string(op_result, sort_keys=False)}")
+                        f"{unsorted_json(op_result)}")
         out: dict[str, Any] = {}
         for row in rows:
             uuid = row.pop("_uuid", None) if isinstance(row, dict) else None
             if not (isinstance(uuid, list) and len(uuid) == 2 and isinstance(uuid[1], str)):
                 raise Fatal(f"{name} table reply row lacks _uuid member: "
-                            f"{json_to_string(row, sort_keys=False)}")
+                            f"{unsorted_json(row)}")
             out[uuid[1]] = row
         if out:
             txn[name] = out

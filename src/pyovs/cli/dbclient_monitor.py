@@ -41,6 +41,7 @@ from pyovs.ovsdb.schema import ColumnSchema, DatabaseSchema, TableSchema
 from pyovs.ovsdb.table_format import Cell, Table, TableFormatter, json_to_string
 
 from .cmdline import Fatal, parse_json_arg
+from .dbfile import unsorted_json
 
 __all__ = ["MonitorOptions", "monitor"]
 
@@ -202,7 +203,7 @@ def _set_db_change_aware(client: Client, opts: MonitorOptions) -> None:
     reply = client.wait_reply(client.request("set_db_change_aware", [True]))
     if reply.kind is MessageKind.ERROR and opts.db_change_aware == 1:
         raise Fatal(f"{client.name}: set_db_change_aware failed "
-                    f"({json_to_string(reply.error, sort_keys=False)})")
+                    f"({unsorted_json(reply.error)})")
 
 
 class _Printer:

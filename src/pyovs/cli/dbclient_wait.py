@@ -23,6 +23,7 @@ from pyovs.ovsdb.jsonrpc import JsonRpcProtocolError, MessageKind
 from pyovs.ovsdb.table_format import json_to_string
 
 from .cmdline import Fatal
+from .dbfile import unsorted_json
 
 __all__ = ["check_transaction_reply", "wait_for_database"]
 
@@ -91,7 +92,7 @@ def wait_for_database(remote: str, db: str, state: str) -> None:
             reply = rpc.wait_reply(sdca)
             if reply.kind is MessageKind.ERROR:
                 raise Fatal(f"{remote}: set_db_change_aware failed "
-                            f"({json_to_string(reply.error, sort_keys=False)})")
+                            f"({unsorted_json(reply.error)})")
             check_transaction_reply(rpc.wait_reply(txn).result)
             return
         except (OSError, JsonRpcProtocolError):

@@ -68,6 +68,7 @@ __all__ = [
     "schema_table_order",
     "show_log",
     "snapshot_record",
+    "unsorted_json",
     "wall_ms",
 ]
 
@@ -165,6 +166,11 @@ def ovs_ordered(value: Any) -> Any:
     if isinstance(value, list):
         return [ovs_ordered(v) for v in value]
     return value
+
+
+def unsorted_json(value: Any) -> str:
+    """``json_to_string(value, 0)`` of a value OVS parsed: members in hash order."""
+    return json_to_string(ovs_ordered(value), sort_keys=False)
 
 
 def schema_json(schema: DatabaseSchema) -> dict[str, Any]:
