@@ -40,9 +40,10 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from pyovs.ovsdb import ovsjson
-from pyovs.ovsdb.data import Datum, Uuid, uuid_from_string
-from pyovs.ovsdb.database import Database, Row, Table, Txn
-from pyovs.ovsdb.errors import OvsdbError, syntax_error
+from pyovs.ovsdb.data import Datum
+from pyovs.ovsdb.database import Database
+from pyovs.ovsdb.errors import OvsdbError
+from pyovs.ovsdb.file import txn_from_record
 from pyovs.ovsdb.ovsorder import shash_order
 from pyovs.ovsdb.schema import DatabaseSchema, TableSchema
 from pyovs.ovsdb.storage import (
@@ -51,6 +52,7 @@ from pyovs.ovsdb.storage import (
     LogFile,
     OpenMode,
     StorageError,
+    follow_symlinks,
 )
 from pyovs.ovsdb.table_format import format_timestamp, json_to_string
 
@@ -103,20 +105,6 @@ def lock(path: str, warn: Callable[[str], None] | None = None) -> Lockfile:
         if warn is not None:
             warn(lock_warning(e.warning))
         raise Fatal(f"{path}: failed to lock lockfile ({os.strerror(e.errno)})") from None
-
-
-def follow_symlinks(path: str) -> str:
-    """OVS's ``follow_symlinks``: resolve the last component while it is a link."""
-    for _ in range(10):
-        try:
-            target = os.readlink(path)
-        except OSError:
-            return path
-        if not os.path.isabs(target):
-            directory = os.path.dirname(path)
-            target = os.path.join(directory, target) if directory else target
-        path = target
-    return path
 
 
 # --- schemas ------------------------------------------------------------------
@@ -244,86 +232,6 @@ def read_db(path: str, rw: bool, new_schema: DatabaseSchema | None = None,
         log.close()
         raise
     return db, log
-
-
-def txn_from_record(db: Database, record: Any, converting: bool = False) -> Txn:
-    """Parse one transaction record into a transaction (OVS's ``ovsdb_file_txn_from_json``)."""
-    if not isinstance(record, dict):
-        raise syntax_error(record, "object expected")
-    is_diff = record.get("_is_diff") is True
-    txn = db.begin()
-    for tname in shash_order(tuple(record)):
-        value = record[tname]
-        table = db.tables.get(tname)
-        if table is None:
-            if tname == "_date" and type(value) is int:
-                continue
-            if tname == "_is_diff" and isinstance(value, bool):
-                continue
-            if tname == "_comment" or converting:
-                continue
-            raise syntax_error(record, f"No table named {tname}.", tag="unknown table")
-        if not isinstance(value, dict):
-            raise syntax_error(value, "object expected")
-        for uuid_s in shash_order(tuple(value)):
-            u = uuid_from_string(uuid_s)
-            if u is None:
-                raise syntax_error(value, f'"{uuid_s}" is not a valid UUID')
-            _row_from_json(txn, table, u, value[uuid_s], converting, is_diff)
-    comment = record.get("_comment")
-    if isinstance(comment, str):
-        txn.comments.append(comment)
-    return txn
-
-
-def _row_from_json(txn: Txn, table: Table, u: Uuid, row_json: Any, converting: bool,
-                   is_diff: bool) -> None:
-    row = txn.get(table.name, u)
-    if row_json is None:
-        if row is None:
-            raise OvsdbError("syntax error", f"transaction deletes row {u} that does not exist")
-        txn.delete(table.name, row)
-    elif row is not None:
-        _update_row(txn.modify(table.name, row), table.schema, row_json, converting, is_diff)
-    else:
-        new = table.new_row(u)
-        _update_row(new, table.schema, row_json, converting, False)
-        txn.insert(table.name, new)
-
-
-def _update_row(row: Row, ts: TableSchema, row_json: Any, converting: bool,
-                is_diff: bool) -> None:
-    if not isinstance(row_json, dict):
-        raise syntax_error(row_json, "row must be JSON object")
-    for name in shash_order(tuple(row_json)):
-        col = ts.columns.get(name)
-        if col is None:
-            if converting:
-                continue
-            raise syntax_error(row_json, f"No column {name} in table {ts.name}.",
-                               tag="unknown column")
-        ctype = col.type
-        if is_diff and ctype.n_max > 1:
-            diff = Datum.from_json(ctype.relaxed(), row_json[name])
-            datum = _apply_diff(row.data[name], diff)
-            if not ctype.n_min <= len(datum) <= ctype.n_max:
-                raise OvsdbError(None, "Datum crated by diff has size error")
-        else:
-            datum = Datum.from_json(ctype, row_json[name])
-        if not name.startswith("_"):
-            row.data[name] = datum
-
-
-def _apply_diff(cur: Datum, diff: Datum) -> Datum:
-    if cur.values is None:
-        return Datum(tuple(sorted(set(cur.keys) ^ set(diff.keys))))
-    d = cur.as_dict()
-    for k, v in zip(diff.keys, diff.values or (), strict=True):
-        if k in d and d[k] == v:
-            del d[k]
-        else:
-            d[k] = v
-    return Datum.map_of(d)
 
 
 # --- writing ----------------------------------------------------------------------

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from .data import Datum, Uuid, apply_diff, datum_diff, uuid_from_string
-from .database import Change, Database, Row
-from .errors import OvsdbError
-from .schema import DatabaseSchema
+from .database import Change, Database, Row, Table, Txn
+from .errors import OvsdbError, syntax_error
+from .ovsorder import shash_order
+from .schema import DatabaseSchema, TableSchema
 from .storage import LogFile, OpenMode
 
 
@@ -176,54 +177,72 @@ def snapshot_record(db: Database) -> dict[str, Any]:
 
 def apply_record(db: Database, record: dict[str, Any]) -> None:
     """Replay one transaction record (plain or ``_is_diff``) into ``db``."""
+    db.commit(txn_from_record(db, record))
+
+
+def txn_from_record(db: Database, record: Any, converting: bool = False) -> Txn:
+    """Parse one transaction record into a transaction (OVS's ``ovsdb_file_txn_from_json``)."""
     if not isinstance(record, dict):
-        raise OvsdbError("syntax error", "transaction record must be an object")
+        raise syntax_error(record, "object expected")
     is_diff = record.get("_is_diff") is True
     txn = db.begin()
-    for tname, rows in record.items():
-        if tname.startswith("_"):
-            continue
+    for tname in shash_order(tuple(record)):
+        value = record[tname]
         table = db.tables.get(tname)
         if table is None:
-            raise OvsdbError("syntax error", f"No table named {tname}.")
-        if not isinstance(rows, dict):
-            raise OvsdbError("syntax error", f"table {tname}: object expected")
-        for uuid_s, row_json in rows.items():
+            if tname == "_date" and type(value) is int:
+                continue
+            if tname == "_is_diff" and isinstance(value, bool):
+                continue
+            if tname == "_comment" or converting:
+                continue
+            raise syntax_error(record, f"No table named {tname}.", tag="unknown table")
+        if not isinstance(value, dict):
+            raise syntax_error(value, "object expected")
+        for uuid_s in shash_order(tuple(value)):
             u = uuid_from_string(uuid_s)
             if u is None:
-                raise OvsdbError("syntax error", f'"{uuid_s}" is not a valid UUID')
-            _replay_row(txn, table.name, u, row_json, is_diff)
+                raise syntax_error(value, f'"{uuid_s}" is not a valid UUID')
+            _row_from_json(txn, table, u, value[uuid_s], converting, is_diff)
     comment = record.get("_comment")
     if isinstance(comment, str):
         txn.comments.append(comment)
-    db.commit(txn)
+    return txn
 
 
-def _replay_row(txn: Any, tname: str, u: Uuid, row_json: Any, is_diff: bool) -> None:
-    table = txn.db.tables[tname]
-    existing = txn.get(tname, u)
+def _row_from_json(txn: Txn, table: Table, u: Uuid, row_json: Any, converting: bool,
+                   is_diff: bool) -> None:
+    row = txn.get(table.name, u)
     if row_json is None:
-        if existing is None:
-            raise OvsdbError("syntax error", f"transaction deletes nonexistent row {u}")
-        txn.delete(tname, existing)
-        return
-    if not isinstance(row_json, dict):
-        raise OvsdbError("syntax error", "row must be JSON object")
-    cols = table.schema.columns
-    if existing is None:
-        row = table.new_row(u)
-        target = row.data
+        if row is None:
+            raise OvsdbError("syntax error", f"transaction deletes row {u} that does not exist")
+        txn.delete(table.name, row)
+    elif row is not None:
+        _update_row(txn.modify(table.name, row), table.schema, row_json, converting, is_diff)
     else:
-        row = txn.modify(tname, existing)
-        target = row.data
-    for c, dj in row_json.items():
-        col = cols.get(c)
-        if col is None or c.startswith("_"):
-            raise OvsdbError("syntax error", f"No column {c} in table {tname}.")
-        if is_diff and existing is not None and col.type.n_max > 1:
-            diff = Datum.from_json(col.type.relaxed(), dj)
-            target[c] = apply_diff(target[c], diff)
+        new = table.new_row(u)
+        _update_row(new, table.schema, row_json, converting, False)
+        txn.insert(table.name, new)
+
+
+def _update_row(row: Row, ts: TableSchema, row_json: Any, converting: bool,
+                is_diff: bool) -> None:
+    if not isinstance(row_json, dict):
+        raise syntax_error(row_json, "row must be JSON object")
+    for name in shash_order(tuple(row_json)):
+        col = ts.columns.get(name)
+        if col is None:
+            if converting:
+                continue
+            raise syntax_error(row_json, f"No column {name} in table {ts.name}.",
+                               tag="unknown column")
+        ctype = col.type
+        if is_diff and ctype.n_max > 1:
+            diff = Datum.from_json(ctype.relaxed(), row_json[name])
+            datum = apply_diff(row.data[name], diff)
+            if not ctype.n_min <= len(datum) <= ctype.n_max:
+                raise OvsdbError(None, "Datum crated by diff has size error")
         else:
-            target[c] = Datum.from_json(col.type, dj)
-    if existing is None:
-        txn.insert(tname, row)
+            datum = Datum.from_json(ctype, row_json[name])
+        if not name.startswith("_"):
+            row.data[name] = datum

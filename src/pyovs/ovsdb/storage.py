@@ -182,6 +182,7 @@ __all__ = [
     "OpenMode",
     "StorageError",
     "compose_record",
+    "follow_symlinks",
     "lockfile_name",
     "parse_json_body",
     "to_json_text",
@@ -276,7 +277,7 @@ def _parse_header(line: bytes) -> tuple[str, int, str] | None:
 # Paths and lock files
 
 
-def _follow_symlinks(path: str) -> str:
+def follow_symlinks(path: str) -> str:
     """The file ``path`` finally names, resolving only its last component(s)."""
     for _ in range(10):
         try:
@@ -294,7 +295,7 @@ def _follow_symlinks(path: str) -> str:
 
 def lockfile_name(path: str | os.PathLike[str]) -> str:
     """OVS's lock file name for ``path``: ``dir/.name.~lock~``."""
-    target = _follow_symlinks(os.fspath(path))
+    target = follow_symlinks(os.fspath(path))
     directory, name = os.path.split(target)
     return os.path.join(directory, f".{name}.~lock~")
 
@@ -674,7 +675,7 @@ class LogFile:
             raise ValueError("replace on a closed LogFile")
         if self.mode is OpenMode.READ_ONLY:
             raise _io_error(errno.EBADF, f"{self.name}: write failed")
-        target = _follow_symlinks(self.abs_name)
+        target = follow_symlinks(self.abs_name)
         tmp_name = target + ".tmp"
         try:
             os.unlink(tmp_name)
