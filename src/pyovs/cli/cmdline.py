@@ -209,3 +209,27 @@ def fail(program: str, error: Fatal) -> int:
     sys.stderr.write(f"{program}: {error.message}\n")
     sys.stderr.flush()
     return error.status
+
+
+def main_wrapper(program: str, body: Callable[[], None]) -> int:
+    """Run a tool's ``body`` and turn its way of ending into an exit status.
+
+    ``Fatal`` prints "PROGRAM: message" (as OVS's ``ovs_fatal``); a closed
+    pipe on stdout is status 1 and Ctrl-C 130, as for the C tools.
+    """
+    try:
+        body()
+    except Fatal as e:
+        if not e.message:
+            sys.stdout.flush()
+            return e.status
+        return fail(program, e)
+    except SystemExit as e:
+        sys.stdout.flush()
+        return e.code if isinstance(e.code, int) else 0
+    except BrokenPipeError:
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    sys.stdout.flush()
+    return 0

@@ -61,7 +61,7 @@ from pyovs.ovsdb.table_format import (
 )
 
 from . import dbfile
-from .cmdline import VLOG_LONG_OPTIONS, VLOG_SHORT_OPTIONS, Fatal, fail, getopt_long
+from .cmdline import VLOG_LONG_OPTIONS, VLOG_SHORT_OPTIONS, Fatal, getopt_long, main_wrapper
 from .cmdline import parse_json_arg as parse_json
 from .dbclient_monitor import MonitorOptions, monitor
 from .dbclient_wait import wait_for_database
@@ -613,22 +613,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _st = _State()
     _st.style = TableStyle(format=TableFormat.TABLE)
     _st.formatter = TableFormatter(_st.style)
-    try:
-        _run(sys.argv[1:] if argv is None else argv)
-    except Fatal as e:
-        if not e.message:
-            sys.stdout.flush()
-            return e.status
-        return fail(PROGRAM, e)
-    except SystemExit as e:
-        sys.stdout.flush()
-        return e.code if isinstance(e.code, int) else 0
-    except BrokenPipeError:
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    sys.stdout.flush()
-    return 0
+    return main_wrapper(PROGRAM, lambda: _run(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

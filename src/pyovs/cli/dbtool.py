@@ -44,7 +44,13 @@ from pyovs.ovsdb.errors import OvsdbError
 from pyovs.ovsdb.execution import Blocked, execute, transact
 from pyovs.ovsdb.file import change_to_record
 from pyovs.ovsdb.schema import DatabaseSchema
-from pyovs.ovsdb.storage import ClusteredDatabaseError, LogFile, OpenMode, StorageError
+from pyovs.ovsdb.storage import (
+    ClusteredDatabaseError,
+    LogFile,
+    OpenMode,
+    StorageError,
+    fsync_parent_dir,
+)
 from pyovs.ovsdb.table_format import json_to_string
 
 from . import dbfile
@@ -53,8 +59,8 @@ from .cmdline import (
     VLOG_SHORT_OPTIONS,
     Command,
     Fatal,
-    fail,
     getopt_long,
+    main_wrapper,
     parse_json_arg,
     print_commands,
     run_command,
@@ -134,25 +140,12 @@ def _compact_or_convert(src: str, dst: str | None, new_schema: DatabaseSchema | 
                 except OSError as e:
                     raise Fatal(f'failed to rename "{dst_name}" to "{src_name}" '
                                 f"({e.strerror})") from None
-                _fsync_dir(src_name)
+                fsync_parent_dir(os.path.abspath(src_name))
         finally:
             dst_lock.unlock()
     finally:
         if src_lock is not None:
             src_lock.unlock()
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def do_compact(args: list[str]) -> None:
@@ -419,21 +412,11 @@ def _parse_options(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _opts.verbosity = 0
-    try:
-        args = _parse_options(sys.argv[1:] if argv is None else argv)
-        run_command(COMMANDS, args)
-    except Fatal as e:
-        if not e.message:
-            sys.stdout.flush()
-            return e.status
-        return fail(PROGRAM, e)
-    except SystemExit as e:
-        sys.stdout.flush()
-        return e.code if isinstance(e.code, int) else 0
-    except BrokenPipeError:
-        return 1
-    sys.stdout.flush()
-    return 0
+
+    def body() -> None:
+        run_command(COMMANDS, _parse_options(sys.argv[1:] if argv is None else argv))
+
+    return main_wrapper(PROGRAM, body)
 
 
 if __name__ == "__main__":

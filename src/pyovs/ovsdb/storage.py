@@ -183,6 +183,7 @@ __all__ = [
     "StorageError",
     "compose_record",
     "follow_symlinks",
+    "fsync_parent_dir",
     "lockfile_name",
     "parse_json_body",
     "to_json_text",
@@ -300,7 +301,8 @@ def lockfile_name(path: str | os.PathLike[str]) -> str:
     return os.path.join(directory, f".{name}.~lock~")
 
 
-def _fsync_parent_dir(path: str) -> None:
+def fsync_parent_dir(path: str) -> None:
+    """fsync the directory holding ``path`` (after a create or rename)."""
     # Best effort, as OVS: some file systems cannot sync a directory.
     try:
         fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
@@ -500,7 +502,7 @@ class LogFile:
             raise _io_error(exc.errno or errno.EIO, f"{name}: read error") from None
         if not first:
             if mode is OpenMode.CREATE:
-                _fsync_parent_dir(os.path.abspath(name))
+                fsync_parent_dir(os.path.abspath(name))
                 return
             raise StorageError("ovsdb error", f"{name}: cannot identify file type")
         newline = first.find(b"\n")
@@ -704,7 +706,7 @@ class LogFile:
                 os.unlink(tmp_name)
             self._compaction_failed()
             raise
-        _fsync_parent_dir(self.abs_name)
+        fsync_parent_dir(self.abs_name)
         os.close(self._fd)
         self._fd, new._fd = new._fd, -1
         new._state, new._reader = _State.CLOSED, None
