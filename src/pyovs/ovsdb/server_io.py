@@ -36,6 +36,7 @@ from .jsonrpc import DEFAULT_MAX_MESSAGE_SIZE, JsonRpcError, JsonRpcStream
 from .server import OvsdbServer, Session
 
 log = logging.getLogger("ovsdb_jsonrpc_server")
+sock_log = logging.getLogger("socket_util")
 
 _READ_SIZE = 256 * 1024
 
@@ -215,7 +216,13 @@ class ServerRunner:
         if remote in self.listeners or remote in self.active:
             return
         if remote.startswith(("punix:", "ptcp:")):
-            self.listeners[remote] = await streams.start_server(remote, self._client)
+            server = await streams.start_server(remote, self._client)
+            self.listeners[remote] = server
+            if remote.startswith("ptcp:"):
+                # Worded as OVS's socket_util logs it; scripts read the port here.
+                host = server.sockets[0].getsockname()[0]
+                sock_log.info("%s:%s: listening on port %d", remote.split(":")[1], host,
+                              streams.bound_port(server))
         elif remote.startswith(("unix:", "tcp:")):
             streams.parse_target(remote)
             task = asyncio.get_running_loop().create_task(self._connect_loop(remote))
