@@ -441,7 +441,7 @@ def _skip_spaces(s: str, i: int) -> int:
 class Datum:
     """The value of one column: sorted unique keys, plus values for a map."""
 
-    __slots__ = ("keys", "values")
+    __slots__ = ("_members", "keys", "values")
 
     keys: tuple[Atom, ...]
     values: tuple[Atom, ...] | None
@@ -450,6 +450,19 @@ class Datum:
                  values: tuple[Atom, ...] | None = None) -> None:
         self.keys = keys
         self.values = values
+        self._members: frozenset[Any] | None = None
+
+    def members(self) -> frozenset[Any]:
+        """The elements of a set, or the (key, value) pairs of a map, as a set.
+
+        Computed once per datum: a large set column that changes by one
+        element is diffed with two C-level set operations instead of a scan.
+        """
+        m = self._members
+        if m is None:
+            m = self._members = (frozenset(self.keys) if self.values is None
+                                 else frozenset(zip(self.keys, self.values, strict=True)))
+        return m
 
     # construction
     @classmethod
@@ -658,7 +671,7 @@ def datum_diff(old: Datum, new: Datum, type_: Type) -> Datum:
     if type_.n_max <= 1:
         return new
     if new.values is None:
-        return Datum(tuple(sorted(set(old.keys).symmetric_difference(new.keys))))
+        return Datum(tuple(sorted(old.members().symmetric_difference(new.members()))))
     out: dict[Any, Any] = {}
     nd = new.as_dict()
     for k, v in zip(old.keys, old.values or (), strict=True):

@@ -474,16 +474,12 @@ def _added_removed(old: Datum | None, new: Datum | None) -> tuple[Datum | None, 
         return None, new
     if new is None:
         return old, None
+    om, nm = old.members(), new.members()
+    gone, came = sorted(om - nm), sorted(nm - om)
     if old.values is None:
-        o, n = set(old.keys), set(new.keys)
-        return Datum(tuple(k for k in old.keys if k not in n)), Datum(
-            tuple(k for k in new.keys if k not in o))
-    op = set(zip(old.keys, old.values, strict=True))
-    np_ = set(zip(new.keys, new.values or (), strict=True))
-    rem = [p for p in zip(old.keys, old.values, strict=True) if p not in np_]
-    add = [p for p in zip(new.keys, new.values or (), strict=True) if p not in op]
-    return (Datum(tuple(k for k, _ in rem), tuple(v for _, v in rem)),
-            Datum(tuple(k for k, _ in add), tuple(v for _, v in add)))
+        return Datum(tuple(gone)), Datum(tuple(came))
+    return (Datum(tuple(k for k, _ in gone), tuple(v for _, v in gone)),
+            Datum(tuple(k for k, _ in came), tuple(v for _, v in came)))
 
 
 StorageHook = Callable[[Change, bool], None]

@@ -43,6 +43,7 @@ class FileStorage:
         self.log = log
         self.schema = schema
         self.dirty = False
+        self.no_reals = not schema.has_reals
         self.warning: str | None = None
         self.clock = time.monotonic
 
@@ -91,7 +92,7 @@ class FileStorage:
     # -- committing ----------------------------------------------------------------
     def commit(self, change: Change, durable: bool) -> None:
         record = change_to_record(self.schema, change)
-        self.log.write(record)
+        self.log.write(record, self.no_reals)
         self.dirty = True
 
     def sync(self) -> None:

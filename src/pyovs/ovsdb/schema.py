@@ -425,6 +425,13 @@ class DatabaseSchema:
     tables: dict[str, TableSchema]
     cksum: str = ""
 
+    @property
+    def has_reals(self) -> bool:
+        """Whether any column can hold a real (whose text needs OVS's %.15g)."""
+        return any(c.type.key.type is AtomicType.REAL
+                   or (c.type.value is not None and c.type.value.type is AtomicType.REAL)
+                   for t in self.tables.values() for c in t.columns.values())
+
     @classmethod
     def from_json(cls, value: Any) -> DatabaseSchema:
         p = Parser(value, "database schema")
