@@ -158,8 +158,8 @@ import enum
 import errno
 import fcntl
 import hashlib
-import json
 import io
+import json
 import math
 import os
 import random
