@@ -21,7 +21,8 @@ def schema(tables: Any) -> dict[str, Any]:
     ({"name": "S", "tables": {}, "extra": 1}, "Member 'extra' is present but not allowed here."),
     ({"tables": {}}, "Required 'name' member is missing."),
     (schema({"T": {"columns": {}}}), "table must have at least one column"),
-    (schema({"_T": {"columns": {"a": {"type": "integer"}}}}), 'names beginning with "_" are reserved'),
+    (schema({"_T": {"columns": {"a": {"type": "integer"}}}}),
+     'names beginning with "_" are reserved'),
     (schema({"T": {"columns": {"a": {"type": "int"}}}}), '"int" is not an atomic-type'),
     (schema({"T": {"columns": {"a": {"type": {"key": "integer", "min": 2}}}}}),
      "ovsdb type fails constraint checks"),
@@ -58,7 +59,7 @@ STR_MAP = Type.from_json({"key": "string", "value": "string", "min": 0, "max": "
     (["set", [1, 1]], "set contains duplicate"),
     (12, "12 is not in the valid range 0 to 9 (inclusive)"),
     ("x", "expected integer"),
-    (["map", [[1, 2]]], 'expected ["set", <array>]'),
+    (["map", [[1, 2]]], "expected integer"),
 ])
 def test_bad_datums(value: Any, message: str) -> None:
     with pytest.raises(OvsdbError) as e:
