@@ -32,7 +32,7 @@ demo: venv
 	$(VPY) -m pyovs.demo
 
 test: venv debs
-	$(VPY) -m pytest -q -p no:cacheprovider tests
+	$(VPY) -m pytest -q -p no:cacheprovider -n auto tests
 
 unit: venv
 	$(VPY) -m pytest -q tests/unit
