@@ -163,3 +163,23 @@ def test_real_ovs_appctl_drives_the_control_socket() -> None:
         while server.pidfile.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not server.pidfile.exists(), "exit did not stop the server"
+
+
+def test_silent_tcp_client_is_probed_then_dropped() -> None:
+    with peers.DbServer("pyovs", tcp=True) as server:
+        host, port = "127.0.0.1", server.tcp_port
+        assert port is not None
+        silent = socket.create_connection((host, port), timeout=15)
+        start = time.monotonic()
+        silent.settimeout(15)
+        data = b""
+        while True:
+            chunk = silent.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        elapsed = time.monotonic() - start
+        assert b'"method":"echo"' in data
+        assert 8 < elapsed < 14, elapsed
+        with server.client() as unix:  # Unix clients are never probed
+            assert unix.call("echo", [1])["result"] == [1]

@@ -39,6 +39,8 @@ log = logging.getLogger("ovsdb_jsonrpc_server")
 sock_log = logging.getLogger("socket_util")
 
 _READ_SIZE = 256 * 1024
+PROBE_INTERVAL = 5.0
+"""Seconds of silence before an idle TCP client is probed (OVS's default)."""
 
 
 def monotonic_ms() -> int:
@@ -55,6 +57,10 @@ class Connection:
         self.out = bytearray()
         self.stream = JsonRpcStream(runner.max_message_size)
         self.session: Session = runner.server.new_session(self._queue, name)
+        # As ovsdb-server: TCP peers are probed when idle, Unix ones are not.
+        self.probe = isinstance(writer.get_extra_info("peername"), tuple)
+        self.last_rx = time.monotonic()
+        self.probe_sent = False
 
     def _queue(self, data: bytes) -> None:
         self.out += data
@@ -82,6 +88,8 @@ class Connection:
                     break
                 if not data:
                     break
+                self.last_rx = time.monotonic()
+                self.probe_sent = False
                 self.stream.receive_data(data)
                 while True:
                     msg = self.stream.next_message()
@@ -251,6 +259,23 @@ class ServerRunner:
             backoff = 1.0
             await self._client(reader, writer, remote)
             await asyncio.sleep(backoff)
+
+    async def probe_loop(self, interval: float = PROBE_INTERVAL) -> None:
+        """Echo idle TCP clients; drop those that stay silent (OVS's inactivity probe)."""
+        while True:
+            await asyncio.sleep(interval / 5)
+            now = time.monotonic()
+            for c in list(self.connections):
+                if not c.probe or now - c.last_rx < interval:
+                    continue
+                if not c.probe_sent:
+                    c.probe_sent = True
+                    c.last_rx = now
+                    c.write(b'{"id":"echo","method":"echo","params":[]}')
+                else:
+                    log.warning("%s: no response to inactivity probe after %.0f seconds, "
+                                "disconnecting", c.name, interval)
+                    c.writer.close()
 
     def remotes(self) -> list[str]:
         return sorted(set(self.listeners) | set(self.active))

@@ -84,8 +84,10 @@ async def _serve(args: argparse.Namespace, daemon: Daemon, server: OvsdbServer) 
              ", ".join(n for n in server.dbs if n != "_Server"))
 
     compact_task = loop.create_task(_compact_loop(runner))
+    probe_task = loop.create_task(runner.probe_loop())
     code = await daemon.wait_for_shutdown()
     compact_task.cancel()
+    probe_task.cancel()
     await runner.close()
     if ctl is not None:
         await ctl.close()
