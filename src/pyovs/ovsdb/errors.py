@@ -118,7 +118,7 @@ class Parser:
         return None
 
     def finish(self) -> None:
-        if self.error is None and self.obj is not None:
+        if self.error is None and self.obj is not None and len(self.obj) > len(self.used):
             from .ovsorder import shash_order
 
             unused = [k for k in shash_order(tuple(self.obj)) if k not in self.used]
