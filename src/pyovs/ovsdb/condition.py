@@ -119,16 +119,6 @@ class Condition:
     def to_json(self) -> list[Any]:
         return [c.to_json() for c in self.clauses]
 
-    @property
-    def is_true(self) -> bool:
-        """True if it selects every row (empty, or a ``true`` clause in OR-mode)."""
-        return not self.clauses or any(c.function == "true" for c in self.clauses)
-
-    @property
-    def is_false_any(self) -> bool:
-        """True if no row can match in OR-mode (only ``false`` clauses)."""
-        return bool(self.clauses) and all(c.function == "false" for c in self.clauses)
-
     def uuid_lookup(self) -> Uuid | None:
         """The UUID if some clause is ``_uuid == X`` (so AND-mode can skip a scan)."""
         for c in self.clauses:

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import OvsdbError, is_id, json_type_name, ovs_real, syntax_error
+from .errors import OvsdbError, is_id, ovs_real, syntax_error
 from .schema import INT64_MAX, INT64_MIN, UINT_MAX, AtomicType, BaseType, Type, enum_type
 
 
@@ -644,13 +644,6 @@ class Datum:
         return all(k in d and d[k] == v
                    for k, v in zip(other.keys, other.values or (), strict=True))
 
-    def uuids(self) -> list[Uuid]:
-        """Every uuid atom in keys and values (for reference tracking)."""
-        out = [k for k in self.keys if type(k) is Uuid]
-        if self.values is not None:
-            out.extend(v for v in self.values if type(v) is Uuid)
-        return out
-
     def check_constraints(self, type_: Type) -> None:
         if type_.key.has_constraints():
             for k in self.keys:
@@ -703,10 +696,6 @@ def apply_diff(cur: Datum, diff: Datum) -> Datum:
 _MISSING = object()
 _EMPTY_SET = Datum((), None)
 _EMPTY_MAP = Datum((), ())
-
-
-def describe_json_type(value: Any) -> str:
-    return json_type_name(value)
 
 
 __all__ = [

@@ -573,9 +573,6 @@ class Database:
                 else:
                     self.weak_referrers.setdefault(t, set()).add(src)
 
-    def row_to_string(self, table: str, row: Row) -> str:
-        t = self.tables[table].schema
-        return ",".join(f"{c}:{row.get(c).to_string(t.columns[c].type)}" for c in t.columns)
 
 
 __all__ = ["Change", "Database", "Row", "RowChange", "Table", "Txn", "atom_to_string"]

@@ -93,9 +93,6 @@ class BaseType:
             return self.ref_table is not None
         return False
 
-    def without_constraints(self) -> BaseType:
-        return BaseType(self.type)
-
     @classmethod
     def from_json(cls, value: Any) -> BaseType:
         from .data import Datum  # data imports schema; the cycle is only at call time

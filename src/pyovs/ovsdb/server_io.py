@@ -128,14 +128,12 @@ class ServerRunner:
         self.listeners: dict[str, asyncio.Server] = {}
         self.active: dict[str, asyncio.Task[None]] = {}
         self.static_remotes: list[str] = []
-        self.db_remotes: list[str] = []
         self._flush_scheduled = False
         self._sync_future: asyncio.Future[float] | None = None
         self._sync_cost = 0.0
         """Recent fsync duration (ms, moving average): decides inline or threaded."""
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.stopped = asyncio.Event()
         self.on_remotes_error: Callable[[str, Exception], None] = (
             lambda r, e: log.error("%s: listen failed: %s", r, e))
 
@@ -280,9 +278,6 @@ class ServerRunner:
     def remotes(self) -> list[str]:
         return sorted(set(self.listeners) | set(self.active))
 
-    def bound_names(self) -> list[str]:
-        return [streams.bound_name(s) for s in self.listeners.values()]
-
     async def set_remotes(self, wanted: list[str]) -> None:
         want = set(wanted)
         for r in list(self.listeners) + list(self.active):
@@ -368,7 +363,6 @@ class ServerRunner:
             c.flush()
             c.writer.close()
         self.server.close()
-        self.stopped.set()
 
 
 INLINE_SYNC_MS = 0.5
