@@ -113,3 +113,56 @@ def scan_uint(s: str, start: int, base: int = 10, bits: int = 32) -> tuple[int, 
     if end == start:
         return None
     return value & ((1 << bits) - 1), end
+
+
+def _value_len(s: str, i: int, delims: str) -> int:
+    """OVS ``parse_value``: length of a value up to a delimiter, skipping (...) groups."""
+    n = i
+    while n < len(s) and s[n] not in delims:
+        if s[n] == "(":
+            level = 0
+            while True:
+                if n >= len(s):
+                    return n - i
+                if s[n] == "(":
+                    level += 1
+                elif s[n] == ")":
+                    level -= 1
+                n += 1
+                if level <= 0:
+                    break
+        else:
+            n += 1
+    return n - i
+
+
+def parse_key_value(s: str, pos: int) -> tuple[str, str, int] | None:
+    """One ``key[=:(]value`` item of an OVS list (``ofputil_parse_key_value``).
+
+    Returns (key, value, next position), or None at the end of the input.
+    A value after ``=`` or ``:`` runs to white space or a comma; after ``(``
+    it runs to the matching ``)`` (and on through ``)->dst`` for ``load``-like
+    syntax).
+    """
+    while pos < len(s) and s[pos] in ", \t\r\n":
+        pos += 1
+    if pos >= len(s):
+        return None
+    key_end = pos
+    while key_end < len(s) and s[key_end] not in ":=(, \t\r\n":
+        key_end += 1
+    key = s[pos:key_end]
+    delim = s[key_end] if key_end < len(s) else ""
+    pos = key_end + (1 if delim else 0)
+    if delim in (":", "="):
+        delims = ", \t\r\n"
+    elif delim == "(":
+        delims = ")"
+    else:
+        return key, "", pos
+    n = _value_len(s, pos, delims)
+    end = pos + n
+    if delim == "(" and s[end:end + 3] == ")->":
+        end += _value_len(s, end, ", \t\r\n")
+    value = s[pos:end]
+    return key, value, end + (1 if end < len(s) else 0)

@@ -16,6 +16,8 @@ header); the row type is ``fieldtypes.Field``.  Each ``_f(...)`` row gives, in o
                      ``tp_src``; ``ip_dscp`` is bits 2-7 of ``nw_tos``);
   valid=             the bits a value may have, where that is not simply the
                      low ``bits`` bits (``nw_tos`` keeps the DSCP bits only);
+  bits=              the slot bits an exact match sets, where that is not
+                     the default (see ``fieldtypes.make_field``);
   codes              the NXM/OXM assignments ``(name, number, of_version)``,
                      ordered as OVS orders them: version 0 (NXM and extension
                      classes) first, then standard OXM by the OpenFlow version
@@ -44,6 +46,7 @@ DEC, HEX, CT_STATE, ETH = Fmt.DEC, Fmt.HEX, Fmt.CT_STATE, Fmt.ETH
 IPV4, IPV6, PORT, PORT_OXM = Fmt.IPV4, Fmt.IPV6, Fmt.PORT, Fmt.PORT_OXM
 FRAG, TNL_FLAGS, TCP_FLAGS, PACKET_TYPE = Fmt.FRAG, Fmt.TNL_FLAGS, Fmt.TCP_FLAGS, Fmt.PACKET_TYPE
 P = Prereq
+ALL = -1  # any value is valid (OVS does not check these)
 
 FIELDS: Final[tuple[Field, ...]] = tuple(
     f.with_id(i) for i, f in enumerate((
@@ -66,7 +69,7 @@ FIELDS: Final[tuple[Field, ...]] = tuple(
     _f("tun_ipv6_dst", None, 16, 128, MASK, IPV6, P.NONE, RW, NO, NO, "tun_ipv6_dst", 0,
        (("NXM_NX_TUN_IPV6_DST", 110, 0),)),
     _f("tun_flags", None, 2, 1, MASK, TNL_FLAGS, P.NONE, RW, NO, NO, "tun_flags", 0,
-       (("NXM_NX_TUN_FLAGS", 104, 0),)),
+       (("NXM_NX_TUN_FLAGS", 104, 0),), bits=0x1),
     _f("tun_ttl", None, 1, 8, EXACT, DEC, P.NONE, RO, NO, NO, "tun_ttl", 0,
        ()),
     _f("tun_tos", None, 1, 8, EXACT, DEC, P.NONE, RO, NO, NO, "tun_tos", 0,
@@ -76,13 +79,13 @@ FIELDS: Final[tuple[Field, ...]] = tuple(
     _f("tun_gbp_flags", None, 1, 8, MASK, HEX, P.NONE, RW, NO, NO, "tun_gbp_flags", 0,
        (("NXM_NX_TUN_GBP_FLAGS", 39, 0),)),
     _f("tun_erspan_idx", None, 4, 20, MASK, HEX, P.NONE, RW, NO, NO, "tun_erspan_idx", 0,
-       (("NXOXM_ET_ERSPAN_IDX", 11, 0),)),
+       (("NXOXM_ET_ERSPAN_IDX", 11, 0),), valid=ALL),
     _f("tun_erspan_ver", None, 1, 4, MASK, DEC, P.NONE, RW, NO, NO, "tun_erspan_ver", 0,
-       (("NXOXM_ET_ERSPAN_VER", 12, 0),)),
+       (("NXOXM_ET_ERSPAN_VER", 12, 0),), valid=ALL),
     _f("tun_erspan_dir", None, 1, 1, MASK, DEC, P.NONE, RW, NO, NO, "tun_erspan_dir", 0,
-       (("NXOXM_ET_ERSPAN_DIR", 13, 0),)),
+       (("NXOXM_ET_ERSPAN_DIR", 13, 0),), valid=ALL),
     _f("tun_erspan_hwid", None, 1, 6, MASK, HEX, P.NONE, RW, NO, NO, "tun_erspan_hwid", 0,
-       (("NXOXM_ET_ERSPAN_HWID", 14, 0),)),
+       (("NXOXM_ET_ERSPAN_HWID", 14, 0),), valid=ALL),
     _f("tun_gtpu_flags", None, 1, 8, MASK, HEX, P.NONE, RO, NO, NO, "tun_gtpu_flags", 0,
        (("NXOXM_ET_GTPU_FLAGS", 15, 0),)),
     _f("tun_gtpu_msgtype", None, 1, 8, MASK, DEC, P.NONE, RO, NO, NO, "tun_gtpu_msgtype", 0,
@@ -140,7 +143,7 @@ FIELDS: Final[tuple[Field, ...]] = tuple(
     _f("dl_vlan", None, 2, 12, EXACT, DEC, P.ETHERNET, RW, EX, EX, "vlan_tci", 0,
        (), valid=0xfff),
     _f("vlan_vid", None, 2, 12, MASK, DEC, P.ETHERNET, RW, EX, EX, "vlan_tci", 0,
-       (("OXM_OF_VLAN_VID", 6, 3),), valid=0x1fff),
+       (("OXM_OF_VLAN_VID", 6, 3),), valid=0x1fff, bits=0x1fff),
     _f("dl_vlan_pcp", None, 1, 3, EXACT, DEC, P.ETHERNET, RW, EX, EX, "vlan_tci", 13,
        ()),
     _f("vlan_pcp", None, 1, 3, EXACT, DEC, P.VLAN_VID, RW, EX, EX, "vlan_tci", 13,
@@ -166,7 +169,7 @@ FIELDS: Final[tuple[Field, ...]] = tuple(
     _f("nw_proto", "ip_proto", 1, 8, EXACT, DEC, P.IP_ANY, RO, EX, EX, "nw_proto", 0,
        (("NXM_OF_IP_PROTO", 6, 0), ("OXM_OF_IP_PROTO", 10, 3))),
     _f("nw_tos", None, 1, 8, EXACT, DEC, P.IP_ANY, RW, EX, EX, "nw_tos", 0,
-       (("NXM_OF_IP_TOS", 5, 0),), valid=0xfc),
+       (("NXM_OF_IP_TOS", 5, 0),), valid=0xfc, bits=0xfc),
     _f("ip_dscp", None, 1, 6, EXACT, DEC, P.IP_ANY, RW, EX, EX, "nw_tos", 2,
        (("OXM_OF_IP_DSCP", 8, 3),)),
     _f("nw_ecn", "ip_ecn", 1, 2, EXACT, DEC, P.IP_ANY, RW, NO, EX, "nw_tos", 0,
@@ -230,7 +233,7 @@ FIELDS: Final[tuple[Field, ...]] = tuple(
     *(_f(f"nsh_c{i}", f"nshc{i}", 4, 32, MASK, HEX, P.NSH, RW, NO, NO, f"nsh_c{i}", 0,
          ((f"NXOXM_NSH_C{i}", 5 + i, 0),)) for i in range(1, 5)),
     _f("nsh_ttl", None, 1, 8, EXACT, DEC, P.NSH, RW, NO, NO, "nsh_ttl", 0,
-       (("NXOXM_NSH_TTL", 10, 0),)),
+       (("NXOXM_NSH_TTL", 10, 0),), valid=0x3f),
 )))
 
 

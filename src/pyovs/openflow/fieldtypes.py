@@ -39,6 +39,8 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Final
 
+from .protocols import ANY, NXM_OXM_ANY, OF10_STD_ANY, Protocol
+
 
 class Fmt(enum.Enum):
     """How a field's value is written in flow text (OVS ``enum mf_string``)."""
@@ -131,6 +133,9 @@ SLOT_BITS: Final[dict[str, int]] = {
     "nsh_c4": 32,
 }
 
+SHARED_SLOTS: Final = frozenset({"regs", "nw_tos", "vlan_tci", "mpls_lse", "nsh_path_hdr"})
+"""Slots holding several fields side by side, each owning a bit range."""
+
 
 def nxm_header(oxm_class: int, field: int, hasmask: bool, length: int,
                vendor: int = 0) -> int:
@@ -204,7 +209,9 @@ class Field:
     shift: int
     """Bit position of the value inside the slot."""
     valid: int
-    """The bits a value of this field may have."""
+    """The bits a value may have (OVS ``mf_is_value_valid``), in field terms."""
+    bits: int
+    """The bits of the slot an exact match sets, in slot position."""
     codes: tuple[Code, ...]
     """NXM/OXM assignments, in OVS's order."""
     variable: bool = False
@@ -221,7 +228,7 @@ class Field:
     @property
     def slot_bits(self) -> int:
         """The bits of the slot this field covers."""
-        return (self.valid << self.shift) & ((1 << SLOT_BITS[self.slot]) - 1)
+        return self.bits
 
     def code_for(self, version: int) -> Code | None:
         """The code OVS uses in OpenFlow ``version`` (0 for NXM)."""
@@ -230,6 +237,36 @@ class Field:
             if chosen is None or version >= code.version:
                 chosen = code
         return chosen
+
+    @property
+    def usable(self) -> tuple[Protocol, Protocol, Protocol]:
+        """Protocols that can express an exact, a CIDR and a bitwise match on it.
+
+        Derived as OVS's build scripts do from the OF1.0/OF1.1 columns and
+        the presence of an NXM/OXM code.
+        """
+        if self.name in ("dl_vlan", "dl_vlan_pcp"):
+            exact = ANY
+        else:
+            exact = Protocol.NONE
+            if self.of10 is not OldMatch.NO:
+                exact |= OF10_STD_ANY
+            if self.of11 is not OldMatch.NO:
+                exact |= Protocol.OF11_STD
+            if self.codes:
+                exact |= NXM_OXM_ANY
+        if not self.maskable:
+            return exact, Protocol.NONE, Protocol.NONE
+        cidr = bitwise = exact
+        if self.of10 is OldMatch.EXACT:
+            cidr &= ~OF10_STD_ANY
+            bitwise &= ~OF10_STD_ANY
+        elif self.of10 is OldMatch.CIDR:
+            bitwise &= ~OF10_STD_ANY
+        if self.of11 is OldMatch.EXACT:
+            cidr &= ~Protocol.OF11_STD
+            bitwise &= ~Protocol.OF11_STD
+        return exact, cidr, bitwise
 
     @property
     def nxm_name(self) -> str:
@@ -249,12 +286,22 @@ def make_field(name: str, alias: str | None, n_bytes: int, n_bits: int,
                maskable: bool, fmt: Fmt, prereq: Prereq, writable: bool,
                of10: OldMatch, of11: OldMatch, slot: str, shift: int,
                codes: tuple[tuple[str, int, int], ...], *, valid: int | None = None,
-               variable: bool = False) -> Field:
-    """One table row; see ``fields`` for the column meanings."""
+               bits: int | None = None, variable: bool = False) -> Field:
+    """One table row; see ``fields`` for the column meanings.
+
+    An exact match on a field sets the bits of its slot given by ``bits``:
+    by default the field's own bit range for slots shared by bit ranges
+    (``SHARED_SLOTS``), otherwise the whole slot -- OVS stores
+    ``icmp_type=8`` as ``tp_src=8/0xffff`` and ``tcp_flags=+syn`` exactly as
+    ``tcp_flags=0x2/0xffff`` when the mask is full.
+    """
+    if bits is None:
+        bits = (((1 << n_bits) - 1) << shift if slot in SHARED_SLOTS
+                else (1 << SLOT_BITS[slot]) - 1)
     return Field(
         id=-1, name=name, alias=alias, n_bytes=n_bytes, n_bits=n_bits,
         maskable=maskable, fmt=fmt, prereq=prereq, writable=writable,
         of10=of10, of11=of11, slot=slot, shift=shift,
-        valid=(1 << n_bits) - 1 if valid is None else valid,
+        valid=(1 << n_bits) - 1 if valid is None else valid, bits=bits,
         codes=tuple(_code(c[0], c[1], c[2], n_bytes) for c in codes),
         variable=variable)
