@@ -36,6 +36,7 @@ from typing import Any
 
 from .data import ZERO_UUID, Datum, Uuid, atom_to_string, new_uuid
 from .errors import OvsdbError
+from .ovsorder import shash_order
 from .schema import DatabaseSchema, TableSchema
 
 
@@ -552,6 +553,30 @@ class Database:
                     new.n_refs = tr.n_refs
                     rows[uuid] = new
         self.last_txn_id = change.txn_id
+
+    def converted(self, schema: DatabaseSchema) -> Database:
+        """A copy of this database's rows in ``schema`` (OVS's ``ovsdb_convert``).
+
+        Tables and columns the new schema lacks are dropped; every value is
+        re-read through the new column type, so one that no longer fits is an
+        error, and the result passes the usual commit checks.  Raises
+        OvsdbError; ``self`` is never changed.
+        """
+        dst = Database(schema, clock_ms=self.clock_ms)
+        txn = dst.begin()
+        for tname in shash_order(tuple(self.tables)):
+            src_table, dst_table = self.tables[tname], dst.tables.get(tname)
+            if dst_table is None:
+                continue
+            columns = [(c, dst_table.schema.columns[c]) for c in src_table.schema.ovs_order
+                       if not c.startswith("_") and c in dst_table.schema.columns]
+            for row in src_table.rows.values():
+                new = dst_table.new_row(row.uuid)
+                for name, col in columns:
+                    new.data[name] = Datum.from_json(col.type, row.data[name].to_json())
+                txn.insert(tname, new)
+        dst.commit(txn)
+        return dst
 
     def _weak_index(self, table: Table, row: Row, remove: bool) -> None:
         src = (table.name, row.uuid)

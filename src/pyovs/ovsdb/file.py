@@ -103,6 +103,12 @@ class FileStorage:
     def should_compact(self, now_ms: int) -> bool:
         return self.log.should_compact(self.clock())
 
+    def replace_database(self, db: Database, comment: str) -> None:
+        """Start the log afresh from ``db`` and its schema (after a conversion)."""
+        self.log.replace([db.schema.to_json(), snapshot_record(db, comment)])
+        self.schema = db.schema
+        self.no_reals = not db.schema.has_reals
+
     def compact(self, db: Database) -> None:
         self.log.replace([db.schema.to_json(), snapshot_record(db)])
 
@@ -166,13 +172,14 @@ def change_to_record(schema: DatabaseSchema, change: Change) -> dict[str, Any]:
     return record
 
 
-def snapshot_record(db: Database) -> dict[str, Any]:
+def snapshot_record(db: Database, comment: str = "compacting database online"
+                    ) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for tname, table in db.tables.items():
         if table.rows:
             record[tname] = {str(u): _row_json(db, tname, r) for u, r in table.rows.items()}
     record["_date"] = _wall_ms()
-    record["_comment"] = "compacting database online"
+    record["_comment"] = comment
     return record
 
 

@@ -39,6 +39,7 @@ class Storage(Protocol):
 
     def commit(self, change: Change, durable: bool) -> None: ...
     def compact(self, db: Database) -> None: ...
+    def replace_database(self, db: Database, comment: str) -> None: ...
     def should_compact(self, now_ms: int) -> bool: ...
     def close(self) -> None: ...
 
@@ -121,6 +122,31 @@ class OvsdbServer:
         if storage is not None:
             db.storage = storage.commit
         self.dbs[db.name] = self._entry(db, storage, path)
+        self._update_server_db()
+
+    def convert_database(self, name: str, schema: DatabaseSchema) -> None:
+        """Online schema conversion (the "convert" method); raises OvsdbError.
+
+        The converted copy replaces the database only once the log holds it.
+        Clients that did not ask to be told (set_db_change_aware) are
+        disconnected, as by ovsdb-server; the others see their monitors
+        cancelled and the new schema in ``_Server``.
+        """
+        entry = self.dbs[name]
+        if schema.name != entry.db.name:
+            raise OvsdbError("invalid parameters",
+                             f"new schema name ({schema.name}) does not match database name "
+                             f"({entry.db.name})")
+        newdb = entry.db.converted(schema)
+        if entry.storage is not None:
+            entry.storage.replace_database(newdb, "converted by ovsdb-server")
+            newdb.storage = entry.storage.commit
+        for s in list(self.sessions):
+            s.drop_db(entry.db, notify=True)
+        for t in [t for t in self.triggers if t.db is entry]:
+            self.triggers.remove(t)
+            t.session.error("canceled", t.request.id)
+        self.dbs[name] = self._entry(newdb, entry.storage, entry.path)
         self._update_server_db()
 
     def remove_database(self, name: str) -> None:
@@ -252,7 +278,8 @@ class Session:
         self.db_change_aware = False
         self.closed = False
         self.want_close = False
-        """Set when the client broke the protocol; the edge closes the connection."""
+        """Set when the connection must end; the edge closes it after flushing."""
+        self.on_close_request: Callable[[], None] | None = None
 
     # -- output ----------------------------------------------------------------------
     def send_json(self, obj: Any) -> None:
@@ -359,6 +386,15 @@ class Session:
             if t.session is self and _id_key(t.request.id) == key:
                 self.server.triggers.remove(t)
                 self.error("canceled", t.request.id)
+
+    def m_convert(self, msg: Message) -> None:
+        entry = self._lookup_db(msg)
+        params = msg.params or []
+        if len(params) != 2:
+            raise syntax_error(params, "array expected")
+        schema = DatabaseSchema.from_json(params[1])
+        self.server.convert_database(entry.db.name, schema)
+        self.reply({}, msg.id)
 
     def m_get_schema(self, msg: Message) -> None:
         entry = self._lookup_db(msg)
@@ -494,9 +530,21 @@ class Session:
         self.reply({}, msg.id)
 
     # -- teardown ----------------------------------------------------------------------
-    def drop_db(self, db: Database) -> None:
+    def drop_db(self, db: Database, notify: bool = False) -> None:
+        """Forget monitors of ``db``; with ``notify``, as after a conversion:
+        change-aware clients hear "monitor_canceled", others are disconnected."""
         for key in [k for k, m in self.monitors.items() if m.db is db]:
-            del self.monitors[key]
+            m = self.monitors.pop(key)
+            if notify and self.db_change_aware:
+                self.notify("monitor_canceled", [m.monitor_id])
+        if notify and not self.db_change_aware:
+            self.request_close()
+
+    def request_close(self) -> None:
+        """Ask the edge to close this connection once pending output is sent."""
+        self.want_close = True
+        if self.on_close_request is not None:
+            self.on_close_request()
 
     def close(self) -> None:
         if self.closed:
@@ -528,6 +576,7 @@ def _signature(m: Monitor) -> int | None:
 
 _METHODS: dict[str, Callable[[Session, Message], None]] = {
     "transact": Session.m_transact,
+    "convert": Session.m_convert,
     "get_schema": Session.m_get_schema,
     "list_dbs": Session.m_list_dbs,
     "get_server_id": Session.m_get_server_id,

@@ -100,18 +100,24 @@ class Connection:
                         break
                 self.runner.schedule_flush()
                 if self.session.want_close:
-                    log.warning("%s: received unexpected reply, closing", self.name)
+                    log.info("%s: disconnecting", self.name)
                     break
                 if self.writer.transport.get_write_buffer_size() > 64 * 1024 * 1024:
                     await self.writer.drain()
         except JsonRpcError as e:
             log.warning("%s: closing connection: %s", self.name, e)
+        except asyncio.CancelledError:
+            pass  # request_close() of another session's doing, e.g. a conversion
         except Exception:
             log.exception("%s: internal error, closing connection", self.name)
         finally:
             self.session.close()
+            # What was queued before the end still goes out, once durable.
+            with contextlib.suppress(Exception):
+                self.runner.flush()
+                await self.runner.wait_synced()
             self.runner.connections.discard(self)
-            self.runner.flush()
+            self.flush()
             self.writer.close()
             with contextlib.suppress(Exception):
                 await self.writer.wait_closed()
@@ -215,6 +221,12 @@ class ServerRunner:
                       name: str | None = None) -> None:
         peer = writer.get_extra_info("peername")
         conn = Connection(self, reader, writer, name or str(peer or "unix"))
+        task = asyncio.current_task()
+        if task is not None:
+            def cancel() -> None:
+                task.cancel()
+
+            conn.session.on_close_request = cancel
         self.connections.add(conn)
         await conn.serve()
 
