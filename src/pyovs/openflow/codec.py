@@ -22,6 +22,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Final
 
 from .errors import OFError, OFPErr
@@ -94,15 +95,28 @@ class MsgCodec:
     format: Formatter | None = None
 
 
-def _build_codecs() -> dict[str, MsgCodec]:
-    # The message modules import Body from here, so the table is assembled on
-    # first use rather than at import time.
-    from . import msg_basic, msg_flow, msg_group, msg_packet, msg_port, msg_stats
+def _message_modules() -> tuple[ModuleType, ...]:
+    """The ``msg_*`` modules, each exporting ``CODECS`` and ``DEFAULT_RAWS``.
 
+    They import ``Body`` from here, so the tables are assembled on first use
+    rather than at import time.
+    """
+    from . import (
+        msg_basic,
+        msg_flow,
+        msg_flowstats,
+        msg_group,
+        msg_packet,
+        msg_port,
+        msg_stats,
+    )
+    return (msg_basic, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group, msg_stats)
+
+
+def _build_codecs() -> dict[str, MsgCodec]:
     table: dict[str, MsgCodec] = {}
-    for module_codecs in (msg_basic.CODECS, msg_flow.CODECS, msg_packet.CODECS,
-                          msg_port.CODECS, msg_group.CODECS, msg_stats.CODECS):
-        for name, codec in module_codecs.items():
+    for module in _message_modules():
+        for name, codec in module.CODECS.items():
             if name in table or name not in RAWS:
                 raise ValueError(f"bad codec table entry {name}")
             table[name] = codec
@@ -168,8 +182,7 @@ _DEFAULTS: dict[type, Callable[[int], str]] = {}
 def default_raw(body: Body, version: int) -> str:
     """The raw type OVS would use to send ``body`` in ``version``."""
     if not _DEFAULTS:
-        from . import msg_basic, msg_flow, msg_group, msg_packet, msg_port, msg_stats
-        for module in (msg_basic, msg_flow, msg_packet, msg_port, msg_group, msg_stats):
+        for module in _message_modules():
             _DEFAULTS.update(module.DEFAULT_RAWS)
     chooser = _DEFAULTS.get(type(body))
     if chooser is None:
