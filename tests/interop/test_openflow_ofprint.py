@@ -34,7 +34,6 @@ KNOWN_GAPS = {
     "OFPT_FLOW_MOD - OF1.0 - high verbosity",
     "NXT_FLOW_MOD, high verbosity",
     "OFPST_GROUP_DESC request - OF1.1",
-    "OFPST_PORT_DESC request - OF1.0",
 }
 
 

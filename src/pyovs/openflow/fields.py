@@ -288,3 +288,12 @@ def lookup_header(header: int) -> tuple[Field, Code] | None:
 NXM_NX_COOKIE: Final = nxm_header(0x0001, 30, False, 8)
 NXM_NX_COOKIE_W: Final = nxm_header(0x0001, 30, True, 16)
 """The flow-cookie pseudo-field that may appear in NXM flow_mod/stats matches."""
+
+PIPELINE_FIELDS: Final = frozenset(
+    f.name for f in FIELDS
+    if f.name.startswith(("tun_metadata", "reg", "xreg", "xxreg"))
+    or f.name in ("tun_id", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst", "tun_flags",
+                  "tun_gbp_id", "tun_gbp_flags", "tun_erspan_ver", "tun_erspan_idx",
+                  "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype",
+                  "metadata", "in_port", "in_port_oxm", "packet_type"))
+"""Fields a packet-out may set (OVS ``mf_is_pipeline_field``): metadata, not packet headers."""

@@ -125,6 +125,9 @@ SLOT_BITS: Final[dict[str, int]] = {
     "ct_nw_proto": 8, "ct_nw_src": 32, "ct_nw_dst": 32, "ct_ipv6_src": 128,
     "ct_ipv6_dst": 128, "ct_tp_src": 16, "ct_tp_dst": 16, "regs": 512,
     "dl_src": 48, "dl_dst": 48, "dl_type": 16, "vlan_tci": 16, "mpls_lse": 32,
+    # Inner VLAN and MPLS headers: no match field names them, but packets
+    # (packet-in printing) fill them as OVS's flow does.
+    "vlan_tci1": 16, "mpls_lse1": 32, "mpls_lse2": 32,
     "nw_src": 32, "nw_dst": 32, "ipv6_src": 128, "ipv6_dst": 128, "ipv6_label": 32,
     "nw_proto": 8, "nw_tos": 8, "nw_ttl": 8, "nw_frag": 8, "arp_sha": 48,
     "arp_tha": 48, "tp_src": 16, "tp_dst": 16, "tcp_flags": 16, "nd_target": 128,

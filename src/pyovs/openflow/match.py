@@ -40,7 +40,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from .errors import OFError, OFPErr
-from .fields import FIELD_BY_NAME, NXM_NX_COOKIE, NXM_NX_COOKIE_W, field, lookup_header
+from .fields import (
+    FIELD_BY_NAME,
+    NXM_NX_COOKIE,
+    NXM_NX_COOKIE_W,
+    PIPELINE_FIELDS,
+    field,
+    lookup_header,
+)
 from .fieldtypes import SLOT_BITS, Field, Prereq
 from .ports import OFPP11_OFFSET, OFPP_MAX, from_ofp11, to_ofp11
 
@@ -332,7 +339,8 @@ _U64: Final = struct.Struct("!Q")
 
 
 def decode_nx_match(data: bytes | memoryview, *, strict: bool = True,
-                    allow_cookie: bool = False) -> tuple[Match, int, int]:
+                    allow_cookie: bool = False,
+                    pipeline_only: bool = False) -> tuple[Match, int, int]:
     """Decode NXM/OXM entries (no padding) as OVS ``nx_pull_raw``.
 
     Returns (match, cookie, cookie_mask); the cookie pseudo-field is accepted
@@ -389,6 +397,8 @@ def decode_nx_match(data: bytes | memoryview, *, strict: bool = True,
             raise OFError(OFPErr.OFPBMC_BAD_PREREQ, f"{f.name} lacks its prerequisites")
         if not b.is_all_wild(f):
             raise OFError(OFPErr.OFPBMC_DUP_FIELD, f"duplicate field {f.name}")
+        if pipeline_only and f.name not in PIPELINE_FIELDS:
+            raise OFError(OFPErr.OFPBRC_PIPELINE_FIELDS_ONLY, f"{f.name} is not a pipeline field")
         if f.variable:
             b.tun_len[int(f.name[len("tun_metadata"):])] = (width, hasmask)
             b.slots[f.slot] = (value, mask)
@@ -633,8 +643,8 @@ def encode_oxm_match(match: Match, version: int) -> bytes:
     return _OXM_HEADER.pack(OFPMT_OXM, length) + body + bytes(pad8(length))
 
 
-def decode_oxm_match(data: bytes | memoryview, offset: int = 0,
-                     strict: bool = True) -> tuple[Match, int]:
+def decode_oxm_match(data: bytes | memoryview, offset: int = 0, strict: bool = True,
+                     pipeline_only: bool = False) -> tuple[Match, int]:
     """Decode an ``ofp11_match_header``-framed OXM match: (match, bytes consumed)."""
     data = memoryview(data)
     if len(data) - offset < 4:
@@ -647,7 +657,8 @@ def decode_oxm_match(data: bytes | memoryview, offset: int = 0,
     padded = length + pad8(length)
     if offset + padded > len(data):
         raise OFError(OFPErr.OFPBMC_BAD_LEN, "match overruns the message")
-    match, _, _ = decode_nx_match(data[offset + 4:offset + length], strict=strict)
+    match, _, _ = decode_nx_match(data[offset + 4:offset + length], strict=strict,
+                                  pipeline_only=pipeline_only)
     return match, padded
 
 

@@ -203,19 +203,21 @@ def format_match(match: Match, priority: int | None = None,
     o.hex32("metadata", *get("metadata"), ones=(1 << 64) - 1)
     if msk("in_port"):
         o.add("in_port=" + format_port(val("in_port"), port_names))
-    tci, tci_mask = get("vlan_tci")
-    if tci_mask:
+    for slot, n in (("vlan_tci", ""), ("vlan_tci1", "1")):
+        tci, tci_mask = get(slot)
+        if not tci_mask:
+            break
         vid_mask, pcp_mask = tci_mask & VLAN_VID_MASK, tci_mask & VLAN_PCP_MASK
         if (tci_mask & VLAN_CFI and tci & VLAN_CFI and vid_mask in (0, VLAN_VID_MASK)
                 and pcp_mask in (0, VLAN_PCP_MASK) and (vid_mask or pcp_mask)):
             if vid_mask:
-                o.add(f"dl_vlan={tci & VLAN_VID_MASK}")
+                o.add(f"dl_vlan{n}={tci & VLAN_VID_MASK}")
             if pcp_mask:
-                o.add(f"dl_vlan_pcp={tci >> 13}")
+                o.add(f"dl_vlan_pcp{n}={tci >> 13}")
         elif tci_mask == 0xFFFF:
-            o.add(f"vlan_tci=0x{tci:04x}")
+            o.add(f"vlan_tci{n}=0x{tci:04x}")
         else:
-            o.add(f"vlan_tci=0x{tci:04x}/0x{tci_mask:04x}")
+            o.add(f"vlan_tci{n}=0x{tci:04x}/0x{tci_mask:04x}")
     o.eth("dl_src", *get("dl_src"))
     o.eth("dl_dst", *get("dl_dst"))
     if not skip_type and msk("dl_type"):
@@ -257,6 +259,10 @@ def format_match(match: Match, priority: int | None = None,
         o.add(f"mpls_ttl={lse & 0xFF}")
     if lse_mask & 0x00000100:
         o.add(f"mpls_bos={(lse >> 8) & 1}")
+    for slot in ("mpls_lse1", "mpls_lse2"):
+        lse, lse_mask = get(slot)
+        if lse_mask:
+            o.add(f"{slot}=0x{lse:x}" + ("" if lse_mask == 0xFFFFFFFF else f"/0x{lse_mask:x}"))
     frag, frag_mask = val("nw_frag"), msk("nw_frag") & 3
     if frag_mask == 3:
         o.add("nw_frag=" + (("later" if frag & 2 else "first") if frag & 1

@@ -80,3 +80,30 @@ def parse_u32(payload: memoryview) -> int:
     if len(payload) != 4:
         raise OFError(OFPErr.OFPBPC_BAD_LEN, "u32 property")
     return int(struct.unpack_from("!I", payload)[0])
+
+
+def parse_u64(payload: memoryview) -> int:
+    """OVS ``ofpprop_parse_be64``: the value sits 8-byte aligned, after 4 bytes of padding."""
+    if len(payload) != 12:
+        raise OFError(OFPErr.OFPBPC_BAD_LEN, "u64 property")
+    return int(struct.unpack_from("!Q", payload, 4)[0])
+
+
+def parse_nested(payload: memoryview) -> memoryview:
+    """OVS ``ofpprop_parse_nested``: nested properties start 8-byte aligned."""
+    if len(payload) < 4:
+        raise OFError(OFPErr.OFPBPC_BAD_LEN, "nested property")
+    return payload[4:]
+
+
+def put_u8(type_: int, value: int) -> bytes:
+    return put_prop(type_, bytes([value]))
+
+
+def put_u64(type_: int, value: int) -> bytes:
+    return put_prop(type_, struct.pack("!4xQ", value))
+
+
+def put_nested(type_: int, nested: bytes) -> bytes:
+    """OVS ``ofpprop_put_nested``: 4 bytes of padding keep the contents aligned."""
+    return put_prop(type_, bytes(4) + nested)
