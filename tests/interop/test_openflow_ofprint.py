@@ -33,7 +33,6 @@ ROWS: list[dict[str, Any]] = json.loads((CORPUS / "ofp_print_at.json").read_text
 KNOWN_GAPS = {
     "OFPT_FLOW_MOD - OF1.0 - high verbosity",
     "NXT_FLOW_MOD, high verbosity",
-    "OFPST_GROUP_DESC request - OF1.1",
 }
 
 

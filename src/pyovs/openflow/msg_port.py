@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from .action_bitmap import format_action_bitmap, known_bits
 from .codec import Body, FormatContext, MsgCodec
 from .dstext import bit_names, duration
 from .errors import OFError, OFPErr
@@ -234,13 +235,6 @@ _C_COMMON: Final = 0x67
 # Capability bits each version's wire value carries unchanged.
 _CAPABILITIES_MASK: Final = {1: _C_COMMON | 0x80, 2: _C_COMMON | 0x80, 3: _C_COMMON | 0x100,
                              4: _C_COMMON | 0x100, 5: _C_COMMON | 0x700, 6: _C_COMMON | 0x700}
-# OpenFlow 1.0 action bits, in the order OVS prints them: (OFPAT10 bit, name).
-OFP10_ACTION_BITS: Final = (
-    (0, "output"), (11, "enqueue"), (1, "set_vlan_vid"), (2, "set_vlan_pcp"),
-    (3, "strip_vlan"), (4, "mod_dl_src"), (5, "mod_dl_dst"), (6, "mod_nw_src"),
-    (7, "mod_nw_dst"), (8, "mod_nw_tos"), (9, "mod_tp_src"), (10, "mod_tp_dst"),
-)
-_OFP10_ACTIONS_ALL: Final = 0xFFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +260,7 @@ def _decode_features(version: int, raw: Raw, b: memoryview) -> Body:
         if caps & C_STP:
             capabilities |= C_STP
         return FeaturesReply(dpid, n_buffers, n_tables, 0, capabilities,
-                             actions & _OFP10_ACTIONS_ALL,
+                             actions & known_bits(1),
                              pull_ports(version, b, SWITCH_FEATURES.size))
     if caps & (1 << 3):  # OFPC11_GROUP_STATS
         capabilities |= C_GROUP_STATS
@@ -283,7 +277,7 @@ def _encode_features(body: Body, version: int, raw: Raw) -> bytes:
     if version == 1:
         if f.capabilities & C_STP:
             caps |= C_STP
-        actions = f.actions & _OFP10_ACTIONS_ALL
+        actions = f.actions & known_bits(1)
     else:
         if version >= 4:
             aux = f.auxiliary_id
@@ -302,8 +296,7 @@ def _format_features(body: Body, ctx: FormatContext) -> str:
         text += f", auxiliary_id:{f.auxiliary_id}"
     text += "\ncapabilities: " + bit_names(f.capabilities, CAPABILITY_NAMES) + "\n"
     if f.actions:
-        names = [name for bit, name in OFP10_ACTION_BITS if f.actions >> bit & 1]
-        text += "actions: " + " ".join(names) + "\n"
+        text += "actions: " + format_action_bitmap(f.actions, 1) + "\n"
     return text + format_phy_ports(f.ports)
 
 
