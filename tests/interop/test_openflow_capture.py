@@ -37,7 +37,50 @@ OFPT_VENDOR, OFPT_FEATURES_REQUEST, OFPT_FEATURES_REPLY = 4, 5, 6
 OFPT_GET_CONFIG_REQUEST, OFPT_GET_CONFIG_REPLY = 7, 8
 
 
-def _reply_for(msg: bytes) -> bytes | None:
+def _port(version: int, port_no: int) -> bytes:
+    """One port description in ``version``'s layout (spec structures)."""
+    hw = bytes([0x50, 0x54, 0, 0, 0, port_no])
+    name = f"p{port_no}".encode().ljust(16, b"\0")
+    # config, state, then curr/advertised/supported/peer feature bits.
+    if version == 1:
+        return struct.pack("!H6s16sIIIIII", port_no, hw, name, 0, 0, 0x2C0, 0x2C0, 0x2FF, 0)
+    if version <= 4:
+        return struct.pack("!I4x6s2x16sIIIIIIII", port_no, hw, name, 0, 4, 0x2820, 0x2820,
+                           0x28FF, 0, 10000000, 10000000)
+    eth = struct.pack("!HH4xIIIIII", 0, 32, 0x2820, 0x2820, 0x28FF, 0, 10000000, 10000000)
+    return struct.pack("!IH2x6s2x16sII", port_no, 40 + len(eth), hw, name, 0, 4) + eth
+
+
+PORTS = (1, 2, 3)
+# Fixed-size statistics replies, by stat type: plausible non-zero values so
+# that printing them is exercised.
+DESC = b"".join(s.ljust(n, b"\0") for s, n in (
+    (b"Fake Switch Inc.", 256), (b"fake hardware", 256), (b"fake software 1.0", 256),
+    (b"SN-0042", 32), (b"fake datapath", 256)))
+
+
+def _stats_body(version: int, stat_type: int, nx_subtype: int | None) -> bytes:
+    if stat_type == 0:                              # desc
+        return DESC
+    if stat_type == 2 or nx_subtype == 1:           # aggregate: packets, bytes, flows
+        return struct.pack("!QQI4x", 1234, 567890, 3)
+    if stat_type == 13:                             # port desc
+        return b"".join(_port(version, p) for p in PORTS) if version >= 4 else b""
+    if (version >= 3 and stat_type == 8) or nx_subtype == 9:  # group features
+        return struct.pack("!II4I4I", 0xF, 0x7, 100, 200, 300, 400, 1, 0x3, 0x7, 0x1)
+    if version >= 5 and stat_type == 14:            # table desc: table 2, no config
+        return struct.pack("!HBxI", 8, 2, 0)
+    if version >= 4 and stat_type == 11:            # meter features
+        return struct.pack("!IIIBB2x", 65536, 0x6, 0xF, 16, 2)
+    if version >= 4 and stat_type == 12:
+        # One table-features entry for table 0 with the eight required
+        # properties, each empty (a 4-byte header padded to 8).
+        props = b"".join(struct.pack("!HH4x", t, 4) for t in range(0, 16, 2))
+        return struct.pack("!HB5x32sQQII", 64 + len(props), 0, b"t0", 0, 0, 0, 1000000) + props
+    return b""
+
+
+def _reply_for(msg: bytes, state: dict[str, int]) -> bytes | None:
     """The fake switch's answer to one message, or None."""
     version, type_, _length, xid = struct.unpack_from("!BBHI", msg)
 
@@ -48,9 +91,15 @@ def _reply_for(msg: bytes) -> bytes | None:
         return out(OFPT_ECHO_REPLY, msg[8:])
     if type_ == OFPT_FEATURES_REQUEST:
         # datapath_id, n_buffers, n_tables, auxiliary_id, pad, capabilities, actions
-        return out(OFPT_FEATURES_REPLY, struct.pack("!QIBB2xII", 0x1234, 0, 254, 0, 0, 0))
+        body = struct.pack("!QIBB2xII", 0x1234, 0, 254, 0, 0xC7, 0xFFF if version == 1 else 0)
+        if version <= 3:
+            body += b"".join(_port(version, p) for p in PORTS)
+        return out(OFPT_FEATURES_REPLY, body)
     if type_ == OFPT_GET_CONFIG_REQUEST:
-        return out(OFPT_GET_CONFIG_REPLY, struct.pack("!HH", 0, 0xFFFF))
+        return out(OFPT_GET_CONFIG_REPLY, struct.pack("!HH", state.get("frags", 0), 0xFFFF))
+    if type_ == 9:  # set config: remember the fragment handling asked for
+        state["frags"] = struct.unpack_from("!H", msg, 8)[0]
+        return None
     barrier = (18, 19) if version == 1 else (20, 21)
     if type_ == barrier[0]:
         return out(barrier[1])
@@ -58,17 +107,13 @@ def _reply_for(msg: bytes) -> bytes | None:
     if type_ == stats[0]:
         stat_type = struct.unpack_from("!H", msg, 8)[0]
         head = 12 if version == 1 else 16
+        nx_subtype = None
         if stat_type == 0xFFFF:
+            nx_subtype = struct.unpack_from("!I", msg, head + 4)[0]
             head += 12 if version == 1 else 8
         body = bytearray(msg[8:head])
         body[2:4] = b"\0\0"
-        if version >= 4 and stat_type == 12:
-            # One table-features entry for table 0 with the eight required
-            # properties, each empty (a 4-byte header padded to 8).
-            props = b"".join(struct.pack("!HH4x", t, 4) for t in range(0, 16, 2))
-            body += struct.pack("!HB5x32sQQII", 64 + len(props), 0, b"t0", 0, 0, 0, 1000000)
-            body += props
-        return out(stats[1], bytes(body))
+        return out(stats[1], bytes(body) + _stats_body(version, stat_type, nx_subtype))
     if version >= 3 and type_ == 24:  # role request -> role reply
         return out(25, msg[8:])
     if version >= 4 and type_ == 26:  # get async request
@@ -99,6 +144,7 @@ class FakeSwitch:
     def _session(self, conn: socket.socket) -> None:
         buf = b""
         sent_hello = False
+        state: dict[str, int] = {}
         with conn:
             while True:
                 try:
@@ -120,7 +166,7 @@ class FakeSwitch:
                         elem = struct.pack("!HHI", 1, 8, 0x7E)
                         conn.sendall(struct.pack("!BBHI", 6, 0, 16, 0) + elem)
                         continue
-                    reply = _reply_for(msg)
+                    reply = _reply_for(msg, state)
                     if reply is not None:
                         conn.sendall(reply)
 
@@ -141,6 +187,10 @@ def run_ofctl(args: list[str], timeout: float = 10,
                                   env={**os.environ, "OVS_RUNDIR": tmp})
         finally:
             sw.close()
+        # Keep the corpus deterministic: no temporary paths, no log timestamps.
+        clean = [re.sub(r"^\d{4}-\d\d-\d\dT[\d:.]+Z\|", "", text.replace("unix:" + path, "TARGET"),
+                        flags=re.M) for text in (proc.stdout, proc.stderr)]
+        proc = subprocess.CompletedProcess(proc.args, proc.returncode, clean[0], clean[1])
         return list(sw.received), proc
 
 
@@ -176,7 +226,8 @@ def regenerate(names: list[str]) -> None:
                     printed[hex_msg] = ofp_print(hex_msg)
                 messages.append({"hex": hex_msg, "ofp_print": printed[hex_msg]})
             cases.append({"command": ["ovs-ofctl", *args], "exit": proc.returncode,
-                          "stderr": proc.stderr, "messages": messages})
+                          "stdout": proc.stdout, "stderr": proc.stderr,
+                          "messages": messages})
         (CORPUS_DIR / f"{name}.json").write_text(json.dumps(cases, indent=1) + "\n")
         print(f"{name}: {len(cases)} commands", file=sys.stderr)
 

@@ -228,6 +228,42 @@ class GetAsyncRequest(Body):
     """OFPT_GET_ASYNC_REQUEST (OpenFlow 1.3+)."""
 
 
+@dataclass(frozen=True, slots=True)
+class DescRequest(Body):
+    """OFPST_DESC request."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableStatsRequest(Body):
+    """OFPST_TABLE request."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableDescRequest(Body):
+    """OFPST_TABLE_DESC request (OpenFlow 1.4+)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFeaturesRequest(Body):
+    """OFPST_GROUP_FEATURES request (NXST in OpenFlow 1.0/1.1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeterFeaturesRequest(Body):
+    """OFPST_METER_FEATURES request (OpenFlow 1.3+)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableFeaturesRequest(Body):
+    """OFPST_TABLE_FEATURES request: empty to ask, or table features to set.
+
+    The features are kept as their wire bytes: pyovs does not decode table
+    features yet.
+    """
+
+    data: bytes = b""
+
+
 # --- switch config -------------------------------------------------------------------
 
 SWITCH_CONFIG: Final = struct.Struct("!HH")
@@ -560,6 +596,15 @@ CODECS: Final[dict[str, MsgCodec]] = {
     "ONFT13_ROLE_STATUS": MsgCodec(_decode_role_status, _encode_role_status,
                                    _format_role_status),
     "OFPT13_GET_ASYNC_REQUEST": _empty(GetAsyncRequest),
+    "OFPST_DESC_REQUEST": _empty(DescRequest),
+    "OFPST_TABLE_REQUEST": _empty(TableStatsRequest),
+    "OFPST14_TABLE_DESC_REQUEST": _empty(TableDescRequest),
+    "NXST_GROUP_FEATURES_REQUEST": _empty(GroupFeaturesRequest),
+    "OFPST12_GROUP_FEATURES_REQUEST": _empty(GroupFeaturesRequest),
+    "OFPST13_METER_FEATURES_REQUEST": _empty(MeterFeaturesRequest),
+    "OFPST13_TABLE_FEATURES_REQUEST": MsgCodec(
+        lambda version, raw, b: TableFeaturesRequest(bytes(b)),
+        lambda body, version, raw: body.data if isinstance(body, TableFeaturesRequest) else b""),
     "OFPT14_GET_ASYNC_REQUEST": _empty(GetAsyncRequest),
     "OFPT13_GET_ASYNC_REPLY": _ASYNC,
     "OFPT14_GET_ASYNC_REPLY": _ASYNC,
@@ -594,6 +639,13 @@ DEFAULT_RAWS: Final[dict[type, Callable[[int], str]]] = {
     RoleRequest: lambda v: "OFPT12_ROLE_REQUEST" if v >= 3 else "NXT_ROLE_REQUEST",
     RoleReply: lambda v: "OFPT12_ROLE_REPLY" if v >= 3 else "NXT_ROLE_REPLY",
     RoleStatus: lambda v: "OFPT14_ROLE_STATUS" if v >= 5 else "ONFT13_ROLE_STATUS",
+    DescRequest: lambda v: "OFPST_DESC_REQUEST",
+    TableStatsRequest: lambda v: "OFPST_TABLE_REQUEST",
+    TableDescRequest: lambda v: "OFPST14_TABLE_DESC_REQUEST",
+    GroupFeaturesRequest: lambda v: ("NXST_GROUP_FEATURES_REQUEST" if v <= 2
+                                     else "OFPST12_GROUP_FEATURES_REQUEST"),
+    MeterFeaturesRequest: lambda v: "OFPST13_METER_FEATURES_REQUEST",
+    TableFeaturesRequest: lambda v: "OFPST13_TABLE_FEATURES_REQUEST",
     GetAsyncRequest: lambda v: ("OFPT13_GET_ASYNC_REQUEST" if v == 4
                                 else "OFPT14_GET_ASYNC_REQUEST"),
     SetFlowFormat: lambda v: "NXT_SET_FLOW_FORMAT",
