@@ -26,7 +26,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vsctl_harness import JOIN, REAL_VSCTL, Step, run_sequence, step
+from vsctl_harness import JOIN, PYOVS_VSCTL, REAL_VSCTL, Step, run_sequence, step
 
 import peers
 
@@ -75,6 +75,10 @@ CASES: dict[str, list[Step]] = {
         step("br-get-external-id", "br1", "k"), step("br-set-external-id", "br1", "k"),
         step("br-get-external-id", "br1"), step("del-br", "br1"), step("list-br"),
         step("show", order="tree"),
+        step("add-br", "br5", "br0", "5", "--", "add-br", "br6", "br0", "6", "--", "add-port",
+             "br5", "p5", "--", "add-port", "br6", "p6"),
+        step("del-port", "br0", "p5"), step("del-port", "br6", "p5"),
+        step("del-br", "br0"), step("list-br"), step("show"),
     ],
     "ports": [
         *BRIDGES, step("list-ports", "br0"), step("list-ifaces", "br0"),
@@ -90,7 +94,12 @@ CASES: dict[str, list[Step]] = {
         step("del-port", "p1"), step("del-port", "p1"), step("--if-exists", "del-port", "p1"),
         step("del-port", "br0"), step("--if-exists", "del-port", "br0"),
         step("del-port", "br1", "p2"), step("list-ports", "br0"),
-        step("show", order="tree"),
+        step("add-port", "br0", "v1", "--", "set", "Interface", "v1", "type=internal"),
+        step("add-port", "br0", "pa", "--", "set", "Interface", "pa", "type=patch",
+             "options:peer=pb"),
+        step("add-port", "br1", "pb", "--", "set", "Interface", "pb", "type=patch",
+             "options:peer=pa", "--", "set", "Port", "pb", "tag=3"),
+        step("list", "Interface", "pa"), step("show", order="tree"),
     ],
     "bonds": [
         *BRIDGES, step("add-bond", "br0", "bond0", "a", "b"),
@@ -172,6 +181,25 @@ CASES: dict[str, list[Step]] = {
         step("set", "Bridge", "br0", ":a=b"), step("set", "Bridge", "br0", "fail_mode:x=y"),
         step("set", "Bridge", "br0", 'external_ids:"a:b"=c', "external_ids:d\\=e=f"),
         step("get", "Bridge", "br0", "external_ids"),
+        step("set", "Bridge", "br0", 'external_ids:name="héllo wörld"',
+             'external_ids:q="a\\"b"', "external_ids:e=\"\"", "external_ids:t=true",
+             "external_ids:n=123", "external_ids:u=12345678-1234-1234-1234-123456789012"),
+        step("get", "Bridge", "br0", "external_ids", "external_ids:name"),
+        step("--bare", "--columns=external_ids", "list", "Bridge", "br0"),
+        step("--format=json", "--columns=external_ids", "list", "Bridge", "br0"),
+        step("--data=json", "--columns=external_ids", "list", "Bridge", "br0"),
+        step("--format=csv", "--columns=external_ids", "list", "Bridge", "br0"),
+        step("set", "Bridge", "br0", "external_ids:x=\"unterminated"),
+        step("set", "Bridge", "br0", "external_ids:x=a\\"),
+        step("set", "Bridge", "br0", "other_config={a=1"),
+        step("set", "Bridge", "br0", "other_config={a=1}x"),
+        step("set", "Bridge", "br0", "other_config={a}"),
+        step("set", "Bridge", "br0", "other_config={a=1,a=2}"),
+        step("set", "Port", "p1", "trunks=[1,1]"), step("set", "Port", "p1", "trunks=1-5"),
+        step("set", "Port", "p1", "trunks=5-1"), step("get", "Port", "p1", "trunks"),
+        step("set", "Port", "p1", "tag=[]"), step("set", "Port", "p1", "tag="),
+        step("set", "Interface", "p1", "ofport_request=0"),
+        step("set", "Interface", "p1", "type=\"\""), step("set", "Interface", "p1", "type="),
         step("--if-exists", "set", "Bridge", "nosuch", "other_config:a=b"),
         step("set", "Bridge", "nosuch", "other_config:a=b"),
         step("set", "Open_vSwitch", ".", "external_ids:system-id=abc",
@@ -313,6 +341,29 @@ CASES: dict[str, list[Step]] = {
         step("wait-until", "Bridge", "br0"), step("wait-until", "Bridge", "br0", "name=br0"),
         step("wait-until", "Bridge", "br0", "nosuch=1"),
     ],
+    "aa_zones_and_capabilities": [
+        *BRIDGES, step("add-br", "br1", "br0", "7"), step("get-aa-mapping", "br0"),
+        step("add-aa-mapping", "br0", "100", "10"), step("add-aa-mapping", "br1", "200", "20"),
+        step("add-aa-mapping", "br0", "x", "1"), step("add-aa-mapping", "br0", "1", "y"),
+        step("add-aa-mapping", "nosuch", "1", "2"), step("get-aa-mapping", "br0"),
+        step("get-aa-mapping", "br1"), step("list", "AutoAttach"),
+        step("del-aa-mapping", "br0", "100", "11"), step("del-aa-mapping", "br0", "100", "10"),
+        step("get-aa-mapping", "br0"),
+        step("list-dp-cap", "netdev"), step("list-zone-tp", "netdev"),
+        step("add-zone-tp", "netdev", "zone=5", "icmp_first=30"),
+        step("--", "--id=@d", "create", "Datapath", "capabilities:ct_zero_snat=true",
+             "capabilities:recirc=true", "--", "set", "Open_vSwitch", ".",
+             "datapaths:netdev=@d"),
+        step("list-dp-cap", "netdev"), step("list-zone-tp", "netdev"),
+        step("add-zone-tp", "netdev", "zone=5", "icmp_first=30", "icmp_reply=60"),
+        step("add-zone-tp", "netdev", "zone=5", "icmp_first=30"),
+        step("--may-exist", "add-zone-tp", "netdev", "zone=5", "tcp_syn_sent=3"),
+        step("add-zone-tp", "netdev", "zone=6", "icmp_first=30", "icmp_reply=60"),
+        step("list-zone-tp", "netdev"), step("list", "CT_Timeout_Policy", order="records"),
+        step("del-zone-tp", "netdev", "zone=5"), step("del-zone-tp", "netdev", "zone=5"),
+        step("--if-exists", "del-zone-tp", "netdev", "zone=5"),
+        step("del-zone-tp", "nosuch", "zone=5"), step("list-zone-tp", "netdev"),
+    ],
     "record_names": [
         *BRIDGES, step("set", "Bridge", "br0", "netflow=@n", "sflow=@s", "ipfix=@i", "--",
                        "--id=@n", "create", "NetFlow", "targets=\"1.2.3.4:5\"", "--",
@@ -365,6 +416,21 @@ TIMEOUT_CASES: dict[str, list[Step]] = {
 }
 
 
+SAME_SERVER_SETUP = [
+    ["add-br", "br0", "--", "add-br", "br1", "--", "add-br", "br2", "br0", "5"],
+    *[["add-port", f"br{i % 2}", f"p{i}", f"tag={i}", f"other_config:k{i}=v"]
+      for i in range(9)],
+    ["add-bond", "br1", "bond0", "e0", "e1", "e2"],
+    ["set-controller", "br0", "tcp:1.1.1.1", "tcp:2.2.2.2", "tcp:3.3.3.3"],
+]
+SAME_SERVER_READS = [
+    ["list", "Port"], ["list", "Interface"], ["list", "Bridge"], ["list", "Controller"],
+    ["--columns=name,tag", "find", "Port", "tag>2"], ["show"], ["list", "Open_vSwitch"],
+    ["--format=table", "list", "Interface"], ["--format=json", "list", "Port"],
+    ["get", "Bridge", "br0", "ports", "controller"], ["list-ifaces", "br1"],
+]
+
+
 def _load_golden() -> dict[str, Any]:
     if GOLDEN.exists():
         return json.loads(GOLDEN.read_text())  # type: ignore[no-any-return]
@@ -410,6 +476,22 @@ def _check(name: str, steps: list[Step], tmp_path: Path, *, fake_vswitchd: bool 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_vsctl_sequence(name: str, tmp_path: Path) -> None:
     _check(name, CASES[name], tmp_path)
+
+
+def test_vsctl_reads_same_database_byte_for_byte(tmp_path: Path) -> None:
+    """On one database both tools print the same bytes, rows in the same hash order."""
+    _need_pyovs()
+    if not os.access(REAL_VSCTL, os.X_OK):
+        pytest.skip(f"{REAL_VSCTL} not installed (Debian openvswitch-switch)")
+    with peers.DbServer("pyovs", "vswitch", tmp_dir=tmp_path) as server:
+        base = [f"--db={server.remote}", "--no-wait"]
+        for argv in SAME_SERVER_SETUP:
+            server.run_tool([str(PYOVS_VSCTL), *base, *argv], check=True)
+        for argv in SAME_SERVER_READS:
+            real = server.run_tool([str(REAL_VSCTL), *base, *argv])
+            got = server.run_tool([str(PYOVS_VSCTL), *base, *argv])
+            assert (got.returncode, got.stdout, got.stderr) == (
+                real.returncode, real.stdout, real.stderr), argv
 
 
 @pytest.mark.parametrize("name", sorted(WAIT_CASES))

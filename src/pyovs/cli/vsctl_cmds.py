@@ -14,6 +14,7 @@ from __future__ import annotations
 from pyovs.ctl.engine import INT_MAX, Callback, CommandSyntax, Context, CtlFatal, Mode
 from pyovs.ctl.idl import IdlRow
 from pyovs.ovsdb.data import Datum
+from pyovs.ovsdb.ovsorder import shash_order
 
 from .vsctl_cache import VsctlContext
 
@@ -751,8 +752,9 @@ def cmd_list_dp_cap(ctx: Context) -> None:
     dp = _find_datapath(v, v.argv[1])
     if dp is None:
         raise CtlFatal(f'datapath "{v.argv[1]}" record not found')
-    caps = v.read(dp, "capabilities")
-    text = "".join(f"{k}={c} " for k, c in zip(caps.keys, caps.values or (), strict=True))
+    caps = {str(k): c for k, c in v.read(dp, "capabilities").as_dict().items()}
+    # An smap iterates in hash order.
+    text = "".join(f"{k}={caps[k]} " for k in shash_order(tuple(caps)))
     v.put(text.rstrip(" ") + "\n")
 
 
