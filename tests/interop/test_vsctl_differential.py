@@ -428,6 +428,9 @@ SAME_SERVER_READS = [
     ["--columns=name,tag", "find", "Port", "tag>2"], ["show"], ["list", "Open_vSwitch"],
     ["--format=table", "list", "Interface"], ["--format=json", "list", "Port"],
     ["get", "Bridge", "br0", "ports", "controller"], ["list-ifaces", "br1"],
+    ["list", "Interface", "--", "list-ports", "br0"], ["list", "Port", "--", "list-br"],
+    ["list", "Controller", "--", "get-controller", "br0"],
+    ["list", "Bridge", "--", "list-br"], ["find", "Interface", "--", "show"],
 ]
 
 

@@ -13,9 +13,9 @@ needs, with the same observable behaviour:
   the transaction has ``old is None``.  Tables iterate in OVS's ``hmap``
   order (bucket by ``uuid_hash``, newest first, doubling as it fills), fed
   in the order the C client would meet the rows: JSON objects are hash
-  tables there too, so a table update is walked in ``shash`` order.  The
-  one thing not modelled is the IDL's placeholder ("orphan") rows for
-  references it has not seen yet, which can shift where such a row lands.
+  tables there too, so a table update is walked in ``shash`` order.  A row
+  referred to before it arrives gets its place when the reference is
+  parsed, as the IDL's placeholder ("orphan") rows do.
 * **The transaction.**  :class:`Txn` records writes, deletes, verifies
   (prerequisites, sent as ``wait`` operations), partial map and set updates
   (sent as ``mutate``), the increment of a counter column, a comment and the
@@ -151,16 +151,26 @@ class IdlTable:
         self.need_table = False
         self.rows: dict[Uuid, IdlRow] = {}
         self._order = _HmapOrder()
+        self._placed: set[Uuid] = set()
+        """Uuids in the hmap: rows, and placeholders for rows referred to before
+        they arrived (OVS's orphan rows), which keep their place when they do."""
 
     def column(self, name: str) -> ColumnSchema:
         return self.schema.columns[name]
 
+    def _place(self, uuid: Uuid) -> None:
+        if uuid not in self._placed:
+            self._placed.add(uuid)
+            self._order.insert(uuid)
+
     def _add(self, row: IdlRow) -> None:
         self.rows[row.uuid] = row
-        self._order.insert(row.uuid)
+        self._place(row.uuid)
 
     def _remove(self, uuid: Uuid) -> None:
-        if self.rows.pop(uuid, None) is not None:
+        self.rows.pop(uuid, None)
+        if uuid in self._placed:
+            self._placed.discard(uuid)
             self._order.remove(uuid)
 
     def __iter__(self) -> Iterator[IdlRow]:
@@ -261,7 +271,25 @@ class Idl:
                         table._add(IdlRow(table, uuid, values))
                     else:
                         row.old = row.new = values
+                    self._place_references(table, values)
         self.seqno += 1
+
+    def _place_references(self, table: IdlTable, values: dict[str, Datum]) -> None:
+        """Give rows referred to but not seen yet their place, as OVS's arcs do."""
+        for column in table.columns:
+            datum = values.get(column.name)
+            if datum is None:
+                continue
+            ctype = column.type
+            if ctype.key.ref_table is not None and ctype.key.ref_table in self.tables:
+                target = self.tables[ctype.key.ref_table]
+                for key in datum.keys:
+                    target._place(Uuid(key))
+            if (ctype.value is not None and ctype.value.ref_table is not None
+                    and ctype.value.ref_table in self.tables and datum.values is not None):
+                target = self.tables[ctype.value.ref_table]
+                for value in datum.values:
+                    target._place(Uuid(value))
 
     @staticmethod
     def _parse_row(table: IdlTable, json_row: Any) -> dict[str, Datum]:
