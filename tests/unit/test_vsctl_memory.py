@@ -210,3 +210,10 @@ def test_br_exists_exit_status(server: MemoryServer) -> None:
     ok("add-br", "br0")
     assert run_vsctl("br-exists", "br0") == (0, "", "")
     assert run_vsctl("br-exists", "nosuch") == (2, "", "")
+
+
+def test_server_hangs_up_while_waiting(server: MemoryServer) -> None:
+    ok("init")
+    server.hung_up = True
+    assert run_vsctl("wait-until", "Bridge", "br0") == (
+        1, "", "pyovs-vsctl: unix:memory: database connection failed (End of file)\n")

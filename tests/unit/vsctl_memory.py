@@ -83,6 +83,8 @@ class MemoryClient:
                     return msg
             if timeout is not None:
                 raise TimeoutError("nothing to read")
+            if self.server.hung_up:
+                return None
             idle = self.server.on_idle
             if idle is None or not idle(self.server):
                 raise AssertionError("the tool would block forever")
@@ -102,6 +104,8 @@ class MemoryServer:
         """Runs once, just before the tool's next ``transact`` reaches the server."""
         self.on_idle: Callable[[MemoryServer], bool] | None = None
         """Runs where the tool would block; returns False if nothing will happen."""
+        self.hung_up = False
+        """The server has closed every connection: reads return end of file."""
         self.clients: list[MemoryClient] = []
         self._admin = MemoryClient(self)
 

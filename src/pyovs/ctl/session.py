@@ -113,6 +113,9 @@ class Session:
         self.log = log
         self.idl = Idl(tool.db.schema)
         self.client: Client | None = None
+        self.waiting_for_daemon = False
+        """Reconnect if the server goes away (OVS enables it while waiting for
+        ``cur_cfg``, even without ``--retry``)."""
         self.pending = io.StringIO()
         """Output for a non-terminal stdout, written by :meth:`flush` at exit.
 
@@ -217,6 +220,9 @@ class Session:
             except (OSError, JsonRpcProtocolError):
                 msg = None
             if msg is None:
+                if not (self.options.retry or self.waiting_for_daemon):
+                    raise CtlFatal(f"{self.options.db}: database connection failed "
+                                   "(End of file)")
                 self._reconnect()
             else:
                 self._handle(msg)
@@ -311,19 +317,19 @@ class Session:
             txn.disassemble()
             return txn.unchanged()
         assert self.client is not None
+        # A lost connection makes the transaction "try again"; the run loop
+        # then notices the connection is gone (fatal, unless --retry).
         try:
             request_id = self.client.request("transact", [txn.idl.schema.name, *ops])
         except OSError:
             txn.disassemble()
             txn.status = TxnStatus.TRY_AGAIN
-            self._reconnect()
             return txn.status
         txn.disassemble()
         try:
             reply = self.client.wait_reply(request_id)
         except (OSError, JsonRpcProtocolError):
             txn.status = TxnStatus.TRY_AGAIN
-            self._reconnect()
             return txn.status
         if reply.kind is MessageKind.ERROR:
             status = txn.process_reply(None, reply.error)
@@ -360,6 +366,7 @@ class Session:
     # -- waiting for the daemon ---------------------------------------------------
     def wait_until(self, done: Callable[[Idl], bool]) -> None:
         """Keep the replica up to date until ``done`` holds (reconnecting as needed)."""
+        self.waiting_for_daemon = True
         self.process_backlog()
         while not done(self.idl):
             self.wait_update()
