@@ -27,7 +27,7 @@ from pyovs.ctl.session import escape_args
 from pyovs.ovsdb.data import Datum, SymbolTable, Uuid
 from pyovs.ovsdb.ovsorder import shash_order
 
-__all__ = ["VsctlContext"]
+__all__ = ["VsctlContext", "as_vsctl", "c_atoi", "pre_get_info", "sorted_lines"]
 
 
 @dataclass(eq=False, slots=True)
@@ -356,3 +356,40 @@ class VsctlContext(Context):
         vport = self.add_port_to_cache(bridge, port)
         for iface in ifaces:
             self.add_iface_to_cache(vport, iface)
+
+
+# --- helpers shared by the commands ------------------------------------------
+
+def as_vsctl(ctx: Context) -> VsctlContext:
+    """The context of an ovs-vsctl command (the session builds only these)."""
+    assert isinstance(ctx, VsctlContext)
+    return ctx
+
+
+def pre_get_info(ctx: Context) -> None:
+    """What the cache reads: the bridge/port/interface tree and its names."""
+    for table, column in (("Open_vSwitch", "bridges"), ("Bridge", "name"),
+                          ("Bridge", "controller"), ("Bridge", "fail_mode"),
+                          ("Bridge", "ports"), ("Port", "name"), ("Port", "fake_bridge"),
+                          ("Port", "tag"), ("Port", "interfaces"), ("Interface", "name"),
+                          ("Interface", "ofport"), ("Interface", "error")):
+        ctx.add_column(table, column)
+
+
+def sorted_lines(names: list[str]) -> str:
+    """One name per line in byte order (OVS's ``svec_sort`` then print)."""
+    return "".join(f"{n}\n" for n in sorted(names, key=lambda s: s.encode()))
+
+
+def c_atoi(s: str) -> int:
+    """C's ``atoi``/``atoll``: optional blanks and sign, then digits."""
+    t = s.lstrip(" \t\n\v\f\r")
+    sign = -1 if t[:1] == "-" else 1
+    if t[:1] in ("+", "-"):
+        t = t[1:]
+    digits = ""
+    for c in t:
+        if not ("0" <= c <= "9"):
+            break
+        digits += c
+    return sign * int(digits) if digits else 0

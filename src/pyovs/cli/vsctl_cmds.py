@@ -1,56 +1,51 @@
-"""ovs-vsctl's own commands, each a ``pre_*``/``cmd_*`` pair as in OVS.
+"""ovs-vsctl's own commands and its command table.
 
-Bridges (``add-br`` with fake bridges, ``del-br``, ``list-br``...), ports
-and bonds, interfaces, controllers and fail modes, managers, SSL, Auto
-Attach mappings, conntrack zone timeout policies, datapath capabilities and
-``emer-reset``.  They work on the cache of :class:`VsctlContext`
-(:mod:`pyovs.cli.vsctl_cache`); their prerequisites register exactly the
-columns OVS's do, so the replica holds what ovs-vsctl's would.
-:data:`VSCTL_COMMANDS` is the command table, in OVS's registration order.
+Each command is a ``pre_*``/``cmd_*`` pair as in OVS: ``init`` and
+``emer-reset``, bridges (``add-br`` with fake bridges, ``del-br``,
+``list-br``...), ports and bonds, interfaces; the management commands
+(controllers, managers, SSL...) are in :mod:`pyovs.cli.vsctl_mgmt`.  They
+work on the cache of :class:`~pyovs.cli.vsctl_cache.VsctlContext`; their
+prerequisites register exactly the columns OVS's do, so the replica holds
+what ovs-vsctl's would.  :data:`VSCTL_COMMANDS` is the command table, in
+OVS's registration order.
 """
 
 from __future__ import annotations
 
 from pyovs.ctl.engine import INT_MAX, Callback, CommandSyntax, Context, CtlFatal, Mode
-from pyovs.ctl.idl import IdlRow
 from pyovs.ovsdb.data import Datum
-from pyovs.ovsdb.ovsorder import shash_order
 
-from .vsctl_cache import VsctlContext
+from .vsctl_cache import as_vsctl, c_atoi, pre_get_info, sorted_lines
+from .vsctl_mgmt import (
+    cmd_add_aa_mapping,
+    cmd_add_zone_tp,
+    cmd_del_aa_mapping,
+    cmd_del_controller,
+    cmd_del_fail_mode,
+    cmd_del_manager,
+    cmd_del_ssl,
+    cmd_del_zone_tp,
+    cmd_get_aa_mapping,
+    cmd_get_controller,
+    cmd_get_fail_mode,
+    cmd_get_manager,
+    cmd_get_ssl,
+    cmd_list_dp_cap,
+    cmd_list_zone_tp,
+    cmd_set_controller,
+    cmd_set_fail_mode,
+    cmd_set_manager,
+    cmd_set_ssl,
+    pre_aa_mapping,
+    pre_cmd_get_ssl,
+    pre_cmd_ssl,
+    pre_controller,
+    pre_get_dp_cap,
+    pre_get_zone,
+    pre_manager,
+)
 
-__all__ = ["VSCTL_COMMANDS", "pre_get_info"]
-
-
-def _v(ctx: Context) -> VsctlContext:
-    assert isinstance(ctx, VsctlContext)
-    return ctx
-
-
-def pre_get_info(ctx: Context) -> None:
-    for table, column in (("Open_vSwitch", "bridges"), ("Bridge", "name"),
-                          ("Bridge", "controller"), ("Bridge", "fail_mode"),
-                          ("Bridge", "ports"), ("Port", "name"), ("Port", "fake_bridge"),
-                          ("Port", "tag"), ("Port", "interfaces"), ("Interface", "name"),
-                          ("Interface", "ofport"), ("Interface", "error")):
-        ctx.add_column(table, column)
-
-
-def _sorted_lines(names: list[str]) -> str:
-    return "".join(f"{n}\n" for n in sorted(names, key=lambda s: s.encode()))
-
-
-def _atoi(s: str) -> int:
-    """C's ``atoi``/``atoll``: optional blanks and sign, then digits."""
-    t = s.lstrip(" \t\n\v\f\r")
-    sign = -1 if t[:1] == "-" else 1
-    if t[:1] in ("+", "-"):
-        t = t[1:]
-    digits = ""
-    for c in t:
-        if not ("0" <= c <= "9"):
-            break
-        digits += c
-    return sign * int(digits) if digits else 0
+__all__ = ["VSCTL_COMMANDS"]
 
 
 # --- Open vSwitch -------------------------------------------------------------
@@ -71,7 +66,7 @@ def pre_cmd_emer_reset(ctx: Context) -> None:
 
 
 def cmd_emer_reset(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     txn = v.txn
     v.set_refs(v.root, "manager_options", [])
     v.set_refs(v.root, "ssl", [])
@@ -97,7 +92,7 @@ def cmd_emer_reset(ctx: Context) -> None:
 # --- bridges ------------------------------------------------------------------
 
 def cmd_add_br(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     may_exist = v.has("--may-exist")
     br_name = v.argv[1]
     if not br_name:
@@ -106,7 +101,7 @@ def cmd_add_br(ctx: Context) -> None:
     vlan = 0
     if v.argc == 4:
         parent_name = v.argv[2]
-        vlan = _atoi(v.argv[3])
+        vlan = c_atoi(v.argv[3])
         if not 0 <= vlan <= 4095:
             raise CtlFatal(f"{v.argv[0]}: vlan must be between 0 and 4095")
     elif v.argc != 2:
@@ -165,7 +160,7 @@ def cmd_add_br(ctx: Context) -> None:
 
 
 def cmd_del_br(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     bridge = v.find_bridge(v.argv[1], not v.has("--if-exists"))
     if bridge is not None:
@@ -173,17 +168,17 @@ def cmd_del_br(ctx: Context) -> None:
 
 
 def cmd_list_br(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     real, fake = v.has("--real"), v.has("--fake")
     if not real and not fake:
         real = fake = True
     v.populate_cache()
-    v.put(_sorted_lines([br.name for br in v.bridges.values()
+    v.put(sorted_lines([br.name for br in v.bridges.values()
                          if (fake if br.parent is not None else real)]))
 
 
 def cmd_br_exists(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     if v.find_bridge(v.argv[1], False) is None:
         raise CtlFatal(None, status=2)
@@ -205,7 +200,7 @@ def _set_external_id(old: Datum, key: str, value: str | None) -> Datum:
 
 
 def cmd_br_set_external_id(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     bridge = v.must_bridge(v.argv[1])
     value = v.argv[3] if v.argc >= 4 else None
@@ -229,7 +224,7 @@ def _get_external_id(ids: Datum, prefix: str, key: str | None) -> str:
 
 
 def cmd_br_get_external_id(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     bridge = v.must_bridge(v.argv[1])
     key = v.argv[2] if v.argc >= 3 else None
@@ -243,13 +238,13 @@ def cmd_br_get_external_id(ctx: Context) -> None:
 
 
 def cmd_br_to_vlan(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     v.put(f"{v.must_bridge(v.argv[1]).vlan}\n")
 
 
 def cmd_br_to_parent(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     bridge = v.must_bridge(v.argv[1])
     v.put(f"{(bridge.parent or bridge).name}\n")
@@ -258,21 +253,21 @@ def cmd_br_to_parent(ctx: Context) -> None:
 # --- ports and bonds ------------------------------------------------------------
 
 def cmd_list_ports(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     br = v.must_bridge(v.argv[1])
     v.txn.verify(v.real_cfg(br), "ports")
-    v.put(_sorted_lines([v.name(p.port_cfg) for p in br.ports
+    v.put(sorted_lines([v.name(p.port_cfg) for p in br.ports
                          if v.name(p.port_cfg) != br.name]))
 
 
 def cmd_add_port(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.add_port(v.argv[1], v.argv[2], v.has("--may-exist"), False, [v.argv[2]], v.argv[3:])
 
 
 def cmd_add_bond(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     n_ifaces = v.argc - 3
     for i in range(3, v.argc):
         if "=" in v.argv[i]:
@@ -286,7 +281,7 @@ def cmd_add_bond(ctx: Context) -> None:
 
 
 def cmd_add_bond_iface(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     port = v.find_port(v.argv[1], True)
     assert port is not None
@@ -307,7 +302,7 @@ def cmd_add_bond_iface(ctx: Context) -> None:
 
 
 def cmd_del_bond_iface(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     iface_name = v.argv[-1]
     iface = v.find_iface(iface_name, not v.has("--if-exists"))
@@ -325,7 +320,7 @@ def cmd_del_bond_iface(ctx: Context) -> None:
 
 
 def cmd_del_port(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     must_exist = not v.has("--if-exists")
     target = v.argv[-1]
     v.populate_cache()
@@ -358,7 +353,7 @@ def cmd_del_port(ctx: Context) -> None:
 
 
 def cmd_port_to_br(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     port = v.find_port(v.argv[1], True)
     assert port is not None
@@ -368,394 +363,20 @@ def cmd_port_to_br(ctx: Context) -> None:
 # --- interfaces -----------------------------------------------------------------
 
 def cmd_list_ifaces(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     br = v.must_bridge(v.argv[1])
     v.verify_ports()
-    v.put(_sorted_lines([v.name(i.iface_cfg) for p in br.ports for i in p.ifaces
+    v.put(sorted_lines([v.name(i.iface_cfg) for p in br.ports for i in p.ifaces
                          if v.name(i.iface_cfg) != br.name]))
 
 
 def cmd_iface_to_br(ctx: Context) -> None:
-    v = _v(ctx)
+    v = as_vsctl(ctx)
     v.populate_cache()
     iface = v.find_iface(v.argv[1], True)
     assert iface is not None
     v.put(f"{iface.port.bridge.name}\n")
-
-
-# --- controllers and fail modes -------------------------------------------------
-
-def pre_controller(ctx: Context) -> None:
-    pre_get_info(ctx)
-    ctx.add_column("Controller", "target")
-    ctx.add_column("Controller", "inactivity_probe")
-
-
-def _verify_controllers(v: VsctlContext, br_cfg: IdlRow) -> list[IdlRow]:
-    v.txn.verify(br_cfg, "controller")
-    controllers = v.refs(br_cfg, "controller", "Controller")
-    for controller in controllers:
-        v.txn.verify(controller, "target")
-    return controllers
-
-
-def _target(v: VsctlContext, row: IdlRow) -> str:
-    value = v.read(row, "target").scalar_value()
-    return value if isinstance(value, str) else ""
-
-
-def cmd_get_controller(ctx: Context) -> None:
-    v = _v(ctx)
-    v.populate_cache()
-    br = v.must_bridge(v.argv[1])
-    controllers = _verify_controllers(v, v.real_cfg(br))
-    v.put(_sorted_lines([_target(v, c) for c in controllers]))
-
-
-def cmd_del_controller(ctx: Context) -> None:
-    v = _v(ctx)
-    v.populate_cache()
-    br_cfg = v.real_cfg(v.find_real_bridge(v.argv[1]))
-    controllers = _verify_controllers(v, br_cfg)
-    if controllers:
-        for controller in controllers:
-            v.txn.delete(controller)
-        v.set_refs(br_cfg, "controller", [])
-
-
-_VCONN_TYPES = ("tcp", "unix", "ssl", "ptcp", "punix", "pssl")
-
-
-def _check_target(v: VsctlContext, target: str) -> None:
-    method, sep, _ = target.partition(":")
-    if not sep or method not in _VCONN_TYPES:
-        v.log.warn("vsctl", f'target type "{target}" is possibly erroneous')
-
-
-def _insert_targets(v: VsctlContext, table: str, targets: list[str]) -> list[IdlRow]:
-    probe = v.option("--inactivity-probe")
-    rows = []
-    for target in targets:
-        _check_target(v, target)
-        row = v.txn.insert(table)
-        v.set_value(row, "target", target)
-        if probe is not None:
-            v.set_value(row, "inactivity_probe", _atoi(probe))
-        rows.append(row)
-    return rows
-
-
-def cmd_set_controller(ctx: Context) -> None:
-    v = _v(ctx)
-    v.populate_cache()
-    br_cfg = v.real_cfg(v.find_real_bridge(v.argv[1]))
-    for controller in _verify_controllers(v, br_cfg):
-        v.txn.delete(controller)
-    v.set_refs(br_cfg, "controller", _insert_targets(v, "Controller", v.argv[2:]))
-
-
-def cmd_get_fail_mode(ctx: Context) -> None:
-    v = _v(ctx)
-    v.populate_cache()
-    br_cfg = v.real_cfg(v.must_bridge(v.argv[1]))
-    v.txn.verify(br_cfg, "fail_mode")
-    mode = v.read(br_cfg, "fail_mode").scalar_value()
-    if isinstance(mode, str) and mode:
-        v.put(f"{mode}\n")
-
-
-def cmd_del_fail_mode(ctx: Context) -> None:
-    v = _v(ctx)
-    v.populate_cache()
-    v.set_value(v.real_cfg(v.find_real_bridge(v.argv[1])), "fail_mode", None)
-
-
-def cmd_set_fail_mode(ctx: Context) -> None:
-    v = _v(ctx)
-    v.populate_cache()
-    br = v.find_real_bridge(v.argv[1])
-    mode = v.argv[2]
-    if mode not in ("standalone", "secure"):
-        raise CtlFatal('fail-mode must be "standalone" or "secure"')
-    v.set_value(v.real_cfg(br), "fail_mode", mode)
-
-
-# --- managers -------------------------------------------------------------------
-
-def pre_manager(ctx: Context) -> None:
-    ctx.add_column("Open_vSwitch", "manager_options")
-    ctx.add_column("Manager", "target")
-    ctx.add_column("Manager", "inactivity_probe")
-
-
-def _verify_managers(v: VsctlContext) -> list[IdlRow]:
-    v.txn.verify(v.root, "manager_options")
-    managers = v.refs(v.root, "manager_options", "Manager")
-    for manager in managers:
-        v.txn.verify(manager, "target")
-    return managers
-
-
-def cmd_get_manager(ctx: Context) -> None:
-    v = _v(ctx)
-    v.put(_sorted_lines(sorted({_target(v, m) for m in _verify_managers(v)})))
-
-
-def _delete_managers(v: VsctlContext, managers: list[IdlRow]) -> None:
-    for manager in managers:
-        v.txn.delete(manager)
-    v.set_refs(v.root, "manager_options", [])
-
-
-def cmd_del_manager(ctx: Context) -> None:
-    v = _v(ctx)
-    _delete_managers(v, _verify_managers(v))
-
-
-def cmd_set_manager(ctx: Context) -> None:
-    v = _v(ctx)
-    _delete_managers(v, _verify_managers(v))
-    v.set_refs(v.root, "manager_options", _insert_targets(v, "Manager", v.argv[1:]))
-
-
-# --- SSL ------------------------------------------------------------------------
-
-_SSL_COLUMNS = ("private_key", "certificate", "ca_cert", "bootstrap_ca_cert")
-
-
-def pre_cmd_get_ssl(ctx: Context) -> None:
-    ctx.add_column("Open_vSwitch", "ssl")
-    for column in _SSL_COLUMNS:
-        ctx.add_column("SSL", column)
-
-
-def pre_cmd_ssl(ctx: Context) -> None:
-    ctx.add_column("Open_vSwitch", "ssl")
-
-
-def _ssl(v: VsctlContext) -> IdlRow | None:
-    rows = v.refs(v.root, "ssl", "SSL")
-    return rows[0] if rows else None
-
-
-def cmd_get_ssl(ctx: Context) -> None:
-    v = _v(ctx)
-    ssl = _ssl(v)
-    v.txn.verify(v.root, "ssl")
-    if ssl is None:
-        return
-    for column in _SSL_COLUMNS:
-        v.txn.verify(ssl, column)
-
-    def text(column: str) -> str:
-        value = v.read(ssl, column).scalar_value()
-        return value if isinstance(value, str) else ""
-
-    bootstrap = v.read(ssl, "bootstrap_ca_cert").scalar_value() is True
-    v.put(f"Private key: {text('private_key')}\nCertificate: {text('certificate')}\n"
-          f"CA Certificate: {text('ca_cert')}\nBootstrap: "
-          f"{'true' if bootstrap else 'false'}\n")
-
-
-def cmd_del_ssl(ctx: Context) -> None:
-    v = _v(ctx)
-    ssl = _ssl(v)
-    if ssl is not None:
-        v.txn.verify(v.root, "ssl")
-        v.txn.delete(ssl)
-        v.set_refs(v.root, "ssl", [])
-
-
-def cmd_set_ssl(ctx: Context) -> None:
-    v = _v(ctx)
-    ssl = _ssl(v)
-    v.txn.verify(v.root, "ssl")
-    if ssl is not None:
-        v.txn.delete(ssl)
-    ssl = v.txn.insert("SSL")
-    v.set_value(ssl, "private_key", v.argv[1])
-    v.set_value(ssl, "certificate", v.argv[2])
-    v.set_value(ssl, "ca_cert", v.argv[3])
-    v.set_value(ssl, "bootstrap_ca_cert", v.has("--bootstrap"))
-    v.set_refs(v.root, "ssl", [ssl])
-
-
-# --- Auto Attach ------------------------------------------------------------------
-
-def pre_aa_mapping(ctx: Context) -> None:
-    pre_get_info(ctx)
-    ctx.add_column("Bridge", "auto_attach")
-    ctx.add_column("AutoAttach", "mappings")
-
-
-def _strtoull_arg(s: str) -> int:
-    """``strtoull(s, &end, 10)``, refusing only a string with no digits at all."""
-    t = s.lstrip(" \t\n\v\f\r")
-    sign = -1 if t[:1] == "-" else 1
-    if t[:1] in ("+", "-"):
-        t = t[1:]
-    digits = ""
-    for c in t:
-        if not ("0" <= c <= "9"):
-            break
-        digits += c
-    if not digits:
-        raise CtlFatal(f"Invalid argument {s}")
-    value = (sign * int(digits)) % 2**64
-    return value - 2**64 if value >= 2**63 else value
-
-
-def _aa_bridge(v: VsctlContext) -> tuple[IdlRow, int, int]:
-    isid = _strtoull_arg(v.argv[2]) if v.argv[0] != "get-aa-mapping" else 0
-    vlan = _strtoull_arg(v.argv[3]) if v.argv[0] != "get-aa-mapping" else 0
-    v.populate_cache()
-    br = v.must_bridge(v.argv[1])
-    return v.real_cfg(br), isid, vlan
-
-
-def cmd_add_aa_mapping(ctx: Context) -> None:
-    v = _v(ctx)
-    br_cfg, isid, vlan = _aa_bridge(v)
-    aas = v.refs(br_cfg, "auto_attach", "AutoAttach")
-    if aas:
-        aa = aas[0]
-    else:
-        aa = v.txn.insert("AutoAttach")
-        v.set_refs(br_cfg, "auto_attach", [aa])
-    mappings = v.read(aa, "mappings").as_dict()
-    mappings.setdefault(isid, vlan)
-    v.txn.write(aa, "mappings", Datum.map_of(mappings))
-
-
-def cmd_del_aa_mapping(ctx: Context) -> None:
-    v = _v(ctx)
-    br_cfg, isid, vlan = _aa_bridge(v)
-    for aa in v.refs(br_cfg, "auto_attach", "AutoAttach"):
-        mappings = v.read(aa, "mappings").as_dict()
-        if mappings.get(isid) == vlan:
-            kept = {k: m for k, m in mappings.items() if k != isid and m != vlan}
-            v.txn.write(aa, "mappings", Datum.map_of(kept))
-
-
-def cmd_get_aa_mapping(ctx: Context) -> None:
-    v = _v(ctx)
-    br_cfg, _, _ = _aa_bridge(v)
-    v.txn.verify(br_cfg, "auto_attach")
-    for aa in v.refs(br_cfg, "auto_attach", "AutoAttach"):
-        v.txn.verify(aa, "mappings")
-        mappings = v.read(aa, "mappings")
-        for k, m in zip(mappings.keys, mappings.values or (), strict=True):
-            v.put(f"{k} {m}\n")
-
-
-# --- conntrack zones and datapath capabilities -------------------------------------
-
-def pre_get_zone(ctx: Context) -> None:
-    for table, column in (("Open_vSwitch", "datapaths"), ("Datapath", "ct_zones"),
-                          ("CT_Zone", "timeout_policy"), ("CT_Timeout_Policy", "timeouts")):
-        ctx.add_column(table, column)
-
-
-def pre_get_dp_cap(ctx: Context) -> None:
-    ctx.add_column("Open_vSwitch", "datapaths")
-    ctx.add_column("Datapath", "capabilities")
-
-
-def _find_datapath(v: VsctlContext, name: str) -> IdlRow | None:
-    uuid = v.read(v.root, "datapaths").as_dict().get(name)
-    return v.idl.get_row("Datapath", str(uuid)) if uuid is not None else None
-
-
-def _zone_id(text: str) -> int:
-    """``ovs_scan(s, "zone=%"SCNi64)``: 0 when the text does not match."""
-    if not text.startswith("zone="):
-        return 0
-    body = text[5:].lstrip()
-    try:
-        return int(body, 0) if body else 0
-    except ValueError:
-        return _atoi(body)
-
-
-def _find_zone(v: VsctlContext, dp: IdlRow, zone_id: int) -> IdlRow | None:
-    uuid = v.read(dp, "ct_zones").as_dict().get(zone_id)
-    return v.idl.get_row("CT_Zone", str(uuid)) if uuid is not None else None
-
-
-def _u64(n: int) -> int:
-    return n % 2**64
-
-
-def cmd_add_zone_tp(ctx: Context) -> None:
-    v = _v(ctx)
-    zone_id = _zone_id(v.argv[2])
-    dp = _find_datapath(v, v.argv[1])
-    if dp is None:
-        raise CtlFatal(f"datapath {v.argv[1]} does not exist")
-    zone = _find_zone(v, dp, zone_id)
-    if zone is not None and not v.has("--may-exist"):
-        raise CtlFatal(f"zone id {_u64(zone_id)} already exists")
-    timeouts: dict[str, int] = {}
-    for policy in v.argv[3:]:
-        key, _, value = policy.replace(":", "=", 1).partition("=")
-        timeouts[key] = _atoi(value)
-    wanted = Datum.map_of(timeouts)
-    tp = next((row for row in v.rows("CT_Timeout_Policy")
-               if v.read(row, "timeouts") == wanted), None)
-    if tp is None:
-        tp = v.txn.insert("CT_Timeout_Policy")
-        v.txn.write(tp, "timeouts", wanted)
-    if zone is None:
-        zone = v.txn.insert("CT_Zone")
-        v.set_refs(zone, "timeout_policy", [tp])
-        v.txn.write_partial_map(dp, "ct_zones", Datum((zone_id,), (zone.uuid,)))
-    else:
-        v.set_refs(zone, "timeout_policy", [tp])
-
-
-def cmd_del_zone_tp(ctx: Context) -> None:
-    v = _v(ctx)
-    zone_id = _zone_id(v.argv[2])
-    dp = _find_datapath(v, v.argv[1])
-    if dp is None:
-        raise CtlFatal(f"datapath {v.argv[1]} does not exist")
-    zone = _find_zone(v, dp, zone_id)
-    if zone is None and not v.has("--if-exists"):
-        raise CtlFatal(f"zone id {_u64(zone_id)} does not exist")
-    if zone is not None:
-        v.txn.delete_partial_map(dp, "ct_zones", Datum((zone_id,)))
-
-
-def cmd_list_zone_tp(ctx: Context) -> None:
-    v = _v(ctx)
-    dp = _find_datapath(v, v.argv[1])
-    if dp is None:
-        raise CtlFatal(f"datapath: {v.argv[1]} record not found")
-    zones = v.read(dp, "ct_zones")
-    for zone_id, uuid in zip(zones.keys, zones.values or (), strict=True):
-        assert isinstance(zone_id, int)
-        line = f"Zone:{_u64(zone_id)}, Timeout Policies: "
-        zone = v.idl.get_row("CT_Zone", str(uuid))
-        tps = v.refs(zone, "timeout_policy", "CT_Timeout_Policy") if zone else []
-        if tps:
-            timeouts = v.read(tps[0], "timeouts")
-            line += "".join(f"{k}={_u64(t)} " for k, t in  # type: ignore[arg-type]
-                            zip(timeouts.keys, timeouts.values or (), strict=True))
-        else:
-            line += "system default"
-        v.put(line.rstrip(" ") + "\n")
-
-
-def cmd_list_dp_cap(ctx: Context) -> None:
-    v = _v(ctx)
-    dp = _find_datapath(v, v.argv[1])
-    if dp is None:
-        raise CtlFatal(f'datapath "{v.argv[1]}" record not found')
-    caps = {str(k): c for k, c in v.read(dp, "capabilities").as_dict().items()}
-    # An smap iterates in hash order.
-    text = "".join(f"{k}={caps[k]} " for k in shash_order(tuple(caps)))
-    v.put(text.rstrip(" ") + "\n")
 
 
 def _c(name: str, lo: int, hi: int, args: str, pre: Callback | None, run: Callback,
