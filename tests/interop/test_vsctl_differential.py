@@ -408,6 +408,7 @@ TIMEOUT_CASES: dict[str, list[Step]] = {
         step("--timeout=1", "--", "--id=@x", "create", "Bridge", "name=x", wait=True),
         step("--db=unix:/nonexistent/db.sock", "list-br"),
         step("--db=tcp:127.0.0.1:1", "list-br"), step("--db=bogus:x", "list-br"),
+        step("--db=tcp:127.0.0.2", "list-br"),
         step("--retry", "--timeout=1", "--db=unix:/nonexistent/db.sock", "list-br"),
         step("--db=unix:/nonexistent/db.sock", "list", "Nosuch"),
         step("--commands"), step("--options"), step("--help", names=True),

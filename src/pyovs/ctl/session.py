@@ -43,6 +43,7 @@ from pyovs.ovsdb.data import SymbolTable
 from pyovs.ovsdb.jsonrpc import JsonRpcProtocolError, Message, MessageKind
 from pyovs.ovsdb.ovsorder import shash_order
 from pyovs.ovsdb.table_format import TableFormatter, TableStyle
+from pyovs.streams import parse_target
 
 from .engine import Context, CtlFatal, CtlSchema, Log
 from .idl import Idl, Txn, TxnStatus
@@ -51,6 +52,7 @@ from .parse import Command
 __all__ = ["Options", "Session", "Tool", "escape_args"]
 
 _MONITOR_ID = "ctl-monitor"
+OVSDB_PORT = 6640
 
 
 def escape_args(argv: Sequence[str]) -> str:
@@ -114,6 +116,7 @@ class Session:
         self.idl = Idl(tool.db.schema)
         self.client: Client | None = None
         self.waiting_for_daemon = False
+        self._warned_port = False
         """Reconnect if the server goes away (OVS enables it while waiting for
         ``cur_cfg``, even without ``--retry``)."""
         self.pending = io.StringIO()
@@ -151,7 +154,7 @@ class Session:
         delay = 1.0
         while True:
             try:
-                self.client = connect(self.options.db)
+                self.client = connect(self._target())
                 self._monitor()
                 return
             except (OSError, ValueError, RpcError, JsonRpcProtocolError) as e:
@@ -163,6 +166,16 @@ class Session:
                                    f"({_describe(e)})") from None
             time.sleep(delay)
             delay = min(delay * 2, 8.0)
+
+    def _target(self) -> str:
+        """``--db`` with OVS's default OVSDB port filled in (tcp:, ptcp:)."""
+        db = self.options.db
+        target = str(parse_target(db, default_port=OVSDB_PORT))
+        if db.startswith("tcp:") and target != db and not self._warned_port:
+            self._warned_port = True
+            self.log.warn("stream", "The default OVSDB port number has changed from 6632 "
+                          "to 6640")
+        return target
 
     def _monitor(self) -> None:
         assert self.client is not None
