@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pyovs.openflow.act_check import check_actions
 from pyovs.openflow.act_text import format_actions, parse_actions
 from pyovs.openflow.actions import (
     DecTtl,
@@ -24,7 +25,6 @@ from pyovs.openflow.actions import (
     ParseCtx,
     Resubmit,
     SetField,
-    check_actions,
     decode_actions,
     decode_instructions,
     encode_actions,

@@ -27,7 +27,7 @@ from .act_wire import (
     str_to_u16,
 )
 from .action_table import put_raw
-from .actions import Action, ActionList, FmtCtx, ParseCtx, decode_actions, encode_actions
+from .actions import Action, ActionList, FmtCtx, ParseCtx, encode_actions, pull_actions
 from .ctext import parse_key_value
 from .errors import OFError, OFPErr, ParseError
 from .subfield import Subfield, format_subfield, parse_subfield
@@ -88,20 +88,12 @@ def _dec_ct(v: int, b: memoryview, arg: int) -> list[Action]:
         if n_bits != 16:
             raise OFError(OFPErr.OFPBAC_BAD_SET_LEN, "ct zone must be 16 bits")
         zone = 0
-    nested = decode_actions(b[24:], v)
-    for a in nested:
-        if isinstance(a, (Ct,)) or _is_instruction(a):
-            raise OFError(OFPErr.OFPBAC_BAD_ARGUMENT, "action not allowed inside ct")
+    nested = pull_actions(b[24:], v, "ct")
     if nested and not flags & NX_CT_F_COMMIT:
         for a in nested:
             if not isinstance(a, Nat) or a.flags or a.family:
                 raise OFError(OFPErr.OFPBAC_BAD_ARGUMENT, "uncommitted ct with actions")
     return [Ct(flags, src, zone, table, alg, nested)]
-
-
-def _is_instruction(a: Action) -> bool:
-    from .actions import INSTRUCTION_TYPES
-    return isinstance(a, INSTRUCTION_TYPES)
 
 
 def _enc_ct(a: Action, v: int) -> bytes:

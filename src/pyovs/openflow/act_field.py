@@ -174,7 +174,7 @@ def _enc_set_field(a: Action, v: int) -> bytes:
 def _dec_set_field(may_mask: bool) -> Dec:
     def dec(v: int, b: memoryview, arg: int) -> list[Action]:
         try:
-            f, value, mask, pos = pull_entry(b, 4, len(b), may_mask)
+            f, value, mask, pos = pull_entry(b, 4, len(b), may_mask, action=True)
         except OFError as e:
             if e.error is OFPErr.OFPBMC_BAD_MASK:
                 raise OFError(OFPErr.OFPBAC_BAD_SET_MASK, "masked set-field") from None
@@ -204,7 +204,7 @@ def _dec_reg_load(v: int, b: memoryview, arg: int) -> list[Action]:
 
 
 def _dec_reg_load2(v: int, b: memoryview, arg: int) -> list[Action]:
-    f, value, mask, pos = pull_entry(b, 10, len(b), True)
+    f, value, mask, pos = pull_entry(b, 10, len(b), True, action=True)
     if not zeros(b[pos:]):
         raise OFError(OFPErr.OFPBAC_BAD_SET_ARGUMENT, "reg_load2 padding")
     if not f.writable:
@@ -258,8 +258,8 @@ def _dec_move(raw: str, hdr_ofs: int) -> Dec:
             n_bits, src_ofs, dst_ofs = struct.unpack_from("!HHH", b, 12)
         else:
             n_bits, src_ofs, dst_ofs = struct.unpack_from("!HHH", b, 4)
-        src_f, _, _, pos = pull_header(b, hdr_ofs, len(b))
-        dst_f, _, _, pos = pull_header(b, pos, len(b))
+        src_f, _, _, pos = pull_header(b, hdr_ofs, len(b), exact=True)
+        dst_f, _, _, pos = pull_header(b, pos, len(b), exact=True)
         if not zeros(b[pos:]):
             raise OFError(OFPErr.NXBRC_MUST_BE_ZERO, "move padding")
         src, dst = Subfield(src_f, src_ofs, n_bits), Subfield(dst_f, dst_ofs, n_bits)
@@ -308,7 +308,7 @@ def _fmt_move(a: Action, ctx: FmtCtx) -> str:
 def _dec_stack(push: bool) -> Dec:
     def dec(v: int, b: memoryview, arg: int) -> list[Action]:
         ofs = U16.unpack_from(b, 10)[0]
-        f, _, _, pos = pull_header(b, 12, len(b))
+        f, _, _, pos = pull_header(b, 12, len(b), exact=True)
         n_bits = U16.unpack_from(b, pos)[0]
         if not zeros(b[pos + 2:]):
             raise OFError(OFPErr.NXBRC_MUST_BE_ZERO, "stack padding")

@@ -231,7 +231,7 @@ def _dec_output_reg(v: int, b: memoryview, arg: int) -> list[Action]:
 
 def _dec_output_reg2(v: int, b: memoryview, arg: int) -> list[Action]:
     ofs_nbits, max_len = struct.unpack_from("!HH", b, 10)
-    f, _, _, pos = pull_header(b, 14, len(b))
+    f, _, _, pos = pull_header(b, 14, len(b), exact=True)
     if not zeros(b[pos:]):
         raise OFError(OFPErr.NXBRC_MUST_BE_ZERO, "output_reg2 padding")
     ofs, n_bits = decode_ofs_nbits(ofs_nbits)
@@ -522,7 +522,7 @@ def _parse_check_pkt_larger(arg: str, ctx: ParseCtx) -> list[Action]:
 
 def _dec_check_pkt_larger(v: int, b: memoryview, arg: int) -> list[Action]:
     pkt_len, ofs = struct.unpack_from("!HH", b, 10)
-    f, _, _, pos = pull_header(b, 14, len(b))
+    f, _, _, pos = pull_header(b, 14, len(b), exact=True)
     if not zeros(b[pos:]):
         raise OFError(OFPErr.NXBRC_MUST_BE_ZERO, "check_pkt_larger padding")
     dst = Subfield(f, ofs, 1)
@@ -541,9 +541,7 @@ def _enc_check_pkt_larger(a: Action, v: int) -> bytes:
 
 def _dec_output_trunc(v: int, b: memoryview, arg: int) -> list[Action]:
     port, max_len = struct.unpack_from("!HI", b, 10)
-    if port >= OFPP_MAX and port not in (OFPP_LOCAL, OFPP_IN_PORT):
-        raise OFError(OFPErr.OFPBAC_BAD_ARGUMENT, f"output_trunc port {port}")
-    if max_len < 14:
+    if max_len < 14:  # the port is checked with the flow (act_check)
         raise OFError(OFPErr.OFPBAC_BAD_ARGUMENT, "output_trunc max_len")
     return [OutputTrunc(port, max_len)]
 

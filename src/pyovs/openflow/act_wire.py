@@ -15,7 +15,7 @@ from .action_table import has_encoding, pad_action, put_raw
 from .actions import Action, FmtCtx, ParseCtx
 from .ctext import str_to_int, strtoll, strtoull
 from .errors import OFError, OFPErr, ParseError
-from .fields import lookup_header
+from .fields import lookup_header, unknown_action_header_error
 from .fieldtypes import Field
 from .subfield import Subfield
 
@@ -58,8 +58,16 @@ def header_bytes(field: Field, version: int = 0, masked: bool = False,
     return U64.pack(code.header(masked, n_bytes))[:code.header_len]
 
 
-def pull_header(data: memoryview, pos: int, end: int) -> tuple[Field, bool, int, int]:
-    """One NXM/OXM header at ``pos``: (field, hasmask, payload length, next pos)."""
+def pull_header(data: memoryview, pos: int, end: int, action: bool = False,
+                exact: bool = False) -> tuple[Field, bool, int, int]:
+    """One NXM/OXM header at ``pos``: (field, hasmask, payload length, next pos).
+
+    An unknown header is ``OFPBMC_BAD_FIELD``, except where OVS reads it as
+    an action's (set_field, reg_load2: ``action``): then it is
+    ``OFPBAC_BAD_SET_LEN`` or ``OFPBAC_BAD_SET_TYPE`` by OVS's hash-table
+    rule (``fields.unknown_action_header_error``).  With ``exact``, a masked
+    header is ``OFPBMC_BAD_MASK`` (OVS ``nx_pull_header`` without a mask).
+    """
     if end - pos < 4:
         raise OFError(OFPErr.OFPBMC_BAD_LEN, "partial OXM header in action")
     header = U32.unpack_from(data, pos)[0] << 32
@@ -74,27 +82,56 @@ def pull_header(data: memoryview, pos: int, end: int) -> tuple[Field, bool, int,
         raise OFError(OFPErr.OFPBMC_BAD_LEN, "OXM header length too short")
     hit = lookup_header(header)
     if hit is None:
+        if action:
+            raise OFError(unknown_action_header_error(header),
+                          f"unknown OXM header {header:#x} in an action")
         raise OFError(OFPErr.OFPBMC_BAD_FIELD, f"unknown OXM header {header:#x}")
-    return hit[0], bool(header >> 40 & 1), length - (hlen - 4), pos + hlen
+    hasmask = bool(header >> 40 & 1)
+    if exact and hasmask:
+        raise OFError(OFPErr.OFPBMC_BAD_MASK, f"masked header {header:#x} not allowed here")
+    return hit[0], hasmask, length - (hlen - 4), pos + hlen
 
 
-def pull_entry(data: memoryview, pos: int, end: int,
-               allow_mask: bool) -> tuple[Field, int, int, int]:
-    """An NXM/OXM entry (header, value, optional mask): (field, value, mask, next pos)."""
-    f, hasmask, payload, pos = pull_header(data, pos, end)
-    if pos + payload > end:
+def pull_entry(data: memoryview, pos: int, end: int, allow_mask: bool,
+               action: bool = False) -> tuple[Field, int, int, int]:
+    """An NXM/OXM entry (header, value, optional mask): (field, value, mask, next pos).
+
+    As OVS ``nx_pull_entry__``: outside actions, an unknown header is
+    reported only after the entry's own length and mask are checked.
+    """
+    try:
+        f, hasmask, payload, start = pull_header(data, pos, end, action)
+    except OFError as e:
+        if e.error is not OFPErr.OFPBMC_BAD_FIELD:
+            raise
+        header32 = U32.unpack_from(data, pos)[0]
+        header_len = 8 if header32 >> 16 == 0xFFFF else 4
+        length = (header32 & 0xFF) - (header_len - 4)
+        start = pos + header_len
+        if start + length > end:
+            raise OFError(OFPErr.OFPBMC_BAD_LEN, "OXM payload overruns") from None
+        if header32 & 0x100:
+            width = length // 2
+            value = int.from_bytes(data[start:start + width], "big")
+            mask = int.from_bytes(data[start + width:start + 2 * width], "big")
+            if value & ~mask:
+                raise OFError(OFPErr.OFPBMC_BAD_WILDCARDS, "value outside mask") from None
+            if not allow_mask:
+                raise OFError(OFPErr.OFPBMC_BAD_MASK, "mask not allowed here") from None
+        raise
+    if start + payload > end:
         raise OFError(OFPErr.OFPBMC_BAD_LEN, "OXM payload overruns the action")
     width = payload // 2 if hasmask else payload
-    value = int.from_bytes(data[pos:pos + width], "big")
+    value = int.from_bytes(data[start:start + width], "big")
     if hasmask:
-        if not allow_mask:
-            raise OFError(OFPErr.OFPBMC_BAD_MASK, "mask not allowed here")
-        mask = int.from_bytes(data[pos + width:pos + payload], "big")
+        mask = int.from_bytes(data[start + width:start + payload], "big")
         if value & ~mask:
             raise OFError(OFPErr.OFPBMC_BAD_WILDCARDS, "value outside mask")
+        if not allow_mask:
+            raise OFError(OFPErr.OFPBMC_BAD_MASK, "mask not allowed here")
     else:
         mask = (1 << (8 * width)) - 1 if f.variable else f.all_ones
-    return f, value, mask, pos + payload
+    return f, value, mask, start + payload
 
 
 def put_entry(field: Field, version: int, value: int, mask: int) -> bytes:

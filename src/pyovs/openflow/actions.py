@@ -482,7 +482,9 @@ _INSTRUCTION_SIZES: Final = {
 def decode_instructions(data: bytes | memoryview, version: int) -> ActionList:
     """Instructions as a flat action list (OVS ``ofpacts_pull_openflow_instructions``)."""
     if version == 1:
-        return decode_actions(data, version)
+        actions = decode_actions(data, version)
+        verify_actions(actions, version)
+        return actions
     view = memoryview(data)
     if len(view) % 8:
         raise OFError(OFPErr.OFPBIC_BAD_LEN, "instructions length not a multiple of 8")
@@ -495,10 +497,12 @@ def decode_instructions(data: bytes | memoryview, version: int) -> ActionList:
         if type_ == OFPIT_EXPERIMENTER:
             raise OFError(OFPErr.OFPBIC_BAD_EXPERIMENTER, "experimenter instruction")
         size = _INSTRUCTION_SIZES.get(type_)
-        if size is None or (type_ == OFPIT_METER and version not in (4, 5)):
+        if size is None:
             raise OFError(OFPErr.OFPBIC_UNKNOWN_INST, f"instruction type {type_}")
         if (length < size[0]) if size[1] else (length != size[0]):
             raise OFError(OFPErr.OFPBIC_BAD_LEN, f"instruction {type_} length {length}")
+        if type_ == OFPIT_METER and version >= 6:  # a meter is an action in 1.5
+            raise OFError(OFPErr.OFPBIC_UNKNOWN_INST, "meter instruction in OpenFlow 1.5")
         if type_ in found:
             raise OFError(OFPErr.OFPBIC_DUP_INST, f"duplicate instruction {type_}")
         found[type_] = view[pos:pos + length]
@@ -511,7 +515,10 @@ def decode_instructions(data: bytes | memoryview, version: int) -> ActionList:
     if OFPIT_CLEAR_ACTIONS in found:
         out.append(ClearActions())
     if OFPIT_WRITE_ACTIONS in found:
-        out.append(WriteActions(decode_actions(found[OFPIT_WRITE_ACTIONS][8:], version)))
+        action_set = decode_actions(found[OFPIT_WRITE_ACTIONS][8:], version)
+        if any(type(a).__name__ in NOT_IN_ACTION_SET for a in action_set):
+            raise OFError(OFPErr.OFPBAC_BAD_TYPE, "action not allowed in an action set")
+        out.append(WriteActions(action_set))
     if OFPIT_WRITE_METADATA in found:
         _, _, metadata, mask = WRITE_METADATA.unpack_from(found[OFPIT_WRITE_METADATA])
         out.append(WriteMetadata(metadata, mask))
@@ -521,21 +528,72 @@ def decode_instructions(data: bytes | memoryview, version: int) -> ActionList:
     return tuple(out)
 
 
-def verify_instructions(actions: list[Action] | ActionList, version: int) -> None:
-    """OVS ``ofpacts_verify`` for order: instructions after actions, in order."""
-    if any(isinstance(a, Conjunction) for a in actions):
-        if not all(isinstance(a, (Conjunction, Note)) for a in actions):
-            raise OFError(OFPErr.NXBAC_BAD_CONJUNCTION, "conjunction with other actions")
+# Actions an action set may not hold (OVS ``action_set_classify``), by class
+# name because several live in modules that import this one.
+NOT_IN_ACTION_SET: Final = frozenset({
+    "Bundle", "ClearActions", "Clone", "Nat", "Controller", "Enqueue", "Exit", "FinTimeout",
+    "GotoTable", "Learn", "Conjunction", "Meter", "Multipath", "Note", "OutputReg",
+    "OutputTrunc", "PopQueue", "Sample", "StackPop", "StackPush", "WriteActions",
+    "WriteMetadata", "DebugRecirc", "DebugSlow", "CheckPktLarger", "DeleteField"})
+_CT_FIELDS: Final = ("ct_mark", "ct_label")
+
+
+def _instruction_rank(a: Action, version: int) -> int:
+    """OVS ``ovs_instruction_type_from_ofpact_type``: 0 meter, 1 apply ... 5 goto."""
+    if isinstance(a, Meter):
+        return 1 if version >= 6 else 0
+    return {ClearActions: 2, WriteActions: 3, WriteMetadata: 4, GotoTable: 5}.get(type(a), 1)
+
+
+def _verify_nested(a: Action, outer: str) -> None:
+    """OVS ``ofpacts_verify_nested``: what may appear where."""
+    dst = (a.field if isinstance(a, SetField)
+           else a.dst.field if isinstance(a, RegMove) else None)
+    if dst is not None and dst.name in _CT_FIELDS and outer != "ct":
+        raise OFError(OFPErr.OFPBAC_BAD_SET_ARGUMENT, "CT fields set outside of ct")
+    if type(a).__name__ == "Nat":
+        if outer != "ct":
+            raise OFError(OFPErr.OFPBAC_BAD_SET_ARGUMENT, "nat outside of ct")
         return
-    rank = {Meter: 0, ClearActions: 2, WriteActions: 3, WriteMetadata: 4, GotoTable: 5}
-    last = -1
-    for a in actions:
-        r = rank.get(type(a), 1)
-        if isinstance(a, Meter) and version >= 6:
-            r = 1
-        if r < last or (r == last and r != 1):
+    if outer == "ct" and (dst is None or dst.name not in _CT_FIELDS):
+        raise OFError(OFPErr.OFPBAC_BAD_ARGUMENT, f"ct cannot nest {type(a).__name__}")
+    if outer and isinstance(a, Meter):
+        raise OFError(OFPErr.OFPBAC_BAD_ARGUMENT, f"{outer} cannot nest meter")
+
+
+def verify_actions(actions: list[Action] | ActionList, version: int,
+                   instructions: bool = True, outer: str = "") -> None:
+    """OVS ``ofpacts_verify``: nesting rules, conjunction, instruction order.
+
+    ``instructions`` says whether instructions may appear at all (a flow's
+    actions) or only plain actions (packet-out, buckets, nested actions);
+    ``outer`` names the enclosing action (``ct``, ``clone``...), if any.
+    """
+    inst = 0
+    for i, a in enumerate(actions):
+        if isinstance(a, Conjunction):
+            if not all(isinstance(x, (Conjunction, Note)) for x in actions):
+                raise OFError(OFPErr.NXBAC_BAD_CONJUNCTION, "conjunction with other actions")
+            return
+        _verify_nested(a, outer)
+        nxt = _instruction_rank(a, version)
+        if i and (nxt < inst if inst == 1 else nxt <= inst):
             raise OFError(OFPErr.OFPBAC_UNSUPPORTED_ORDER, "instructions out of order")
-        last = r
+        if nxt != 1 and not instructions:
+            raise OFError(OFPErr.OFPBIC_UNSUP_INST, f"{type(a).__name__} not allowed here")
+        inst = nxt
+
+
+def verify_instructions(actions: list[Action] | ActionList, version: int) -> None:
+    """``verify_actions`` for a flow's actions and instructions."""
+    verify_actions(actions, version)
+
+
+def pull_actions(data: bytes | memoryview, version: int, outer: str = "") -> ActionList:
+    """A plain action list, decoded and verified (OVS ``ofpacts_pull_openflow_actions``)."""
+    actions = decode_actions(data, version)
+    verify_actions(actions, version, instructions=False, outer=outer)
+    return actions
 
 
 def encode_instructions(actions: ActionList, version: int) -> bytes:
@@ -585,47 +643,3 @@ class FmtCtx:
 
 Formatter = Callable[[Action, FmtCtx], str]
 Parser = Callable[[str, ParseCtx], list[Action]]
-
-
-def check_actions(actions: ActionList, match: object) -> ActionList:
-    """Record what encoding needs from the flow's match (part of OVS ``ofpacts_check``).
-
-    ``mod_vlan_vid``/``set_field`` need to know whether the packet already
-    has a VLAN tag (to decide on a push_vlan in OpenFlow 1.1+), and
-    ``mod_tp_src``/``mod_tp_dst`` the IP protocol (to pick the set-field
-    in 1.2+); OVS learns both while checking a flow's actions against its
-    match, and so does this.
-    """
-    from dataclasses import replace
-
-    from .act_ct import Ct
-    from .match import Match
-    assert isinstance(match, Match)
-    has_vlan = bool(match.get("vlan_tci")[0] & 0x1000)
-    nw_proto = match.get("nw_proto")[0]
-
-    def walk(acts: ActionList) -> ActionList:
-        nonlocal has_vlan
-        out: list[Action] = []
-        for a in acts:
-            if isinstance(a, (SetVlanVid, SetVlanPcp)):
-                a = replace(a, flow_has_vlan=has_vlan)
-                has_vlan = True
-            elif isinstance(a, PushVlan):
-                has_vlan = True
-            elif isinstance(a, StripVlan):
-                has_vlan = False
-            elif isinstance(a, SetField):
-                a = replace(a, flow_has_vlan=has_vlan)
-                if a.field.name == "vlan_tci":
-                    has_vlan = bool(a.value & 0x1000)
-            elif isinstance(a, (SetL4SrcPort, SetL4DstPort)):
-                a = replace(a, flow_ip_proto=nw_proto)
-            elif isinstance(a, (Clone, WriteActions, Ct)):
-                saved = has_vlan
-                a = replace(a, actions=walk(a.actions))
-                has_vlan = saved
-            out.append(a)
-        return tuple(out)
-
-    return walk(actions)

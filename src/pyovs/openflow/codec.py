@@ -23,7 +23,7 @@ import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Final
+from typing import Any, Final
 
 from .errors import OFError, OFPErr
 from .header import Header, decode_header, encode_header
@@ -84,15 +84,58 @@ class FormatContext:
 Decoder = Callable[[int, Raw, memoryview], Body]
 Encoder = Callable[[Body, int, Raw], bytes]
 Formatter = Callable[[Body, FormatContext], str]
+PartialDecoder = Callable[[int, Raw, memoryview], tuple[Body, "OFError | None"]]
+"""Decode what can be decoded: (body so far, the error that stopped it, if any)."""
+Puller = Callable[[int, Raw, memoryview, int], tuple[Any, int]]
+"""Pull one entry of a list at a position: (entry, next position)."""
+
+_DECODER_BUGS: Final = (struct.error, ValueError, IndexError, KeyError, OverflowError)
 
 
 @dataclass(frozen=True, slots=True)
 class MsgCodec:
-    """How one raw type's body is read, written and printed."""
+    """How one raw type's body is read, written and printed.
+
+    ``partial``, for replies that are lists of entries, decodes the entries
+    before a bad one: ovs-ofctl prints those, then the error.
+    """
 
     decode: Decoder
     encode: Encoder
     format: Formatter | None = None
+    partial: PartialDecoder | None = None
+
+
+def pull_list(version: int, raw: Raw, b: memoryview,
+              pull: Puller) -> tuple[tuple[Any, ...], OFError | None]:
+    """Every entry of a list body, stopping at the first bad one."""
+    out = []
+    pos = 0
+    try:
+        while pos < len(b):
+            item, pos = pull(version, raw, b, pos)
+            out.append(item)
+    except OFError as e:
+        return tuple(out), e
+    except _DECODER_BUGS as e:
+        return tuple(out), OFError(OFPErr.OFPBRC_BAD_LEN, f"{raw.human_name}: {e}")
+    return tuple(out), None
+
+
+def list_codec(pull: Puller, wrap: Callable[[tuple[Any, ...]], Body], encode: Encoder,
+               format: Formatter) -> MsgCodec:
+    """A codec for a reply whose body is a list of entries, each read by ``pull``."""
+    def partial(version: int, raw: Raw, b: memoryview) -> tuple[Body, OFError | None]:
+        items, error = pull_list(version, raw, b, pull)
+        return wrap(items), error
+
+    def decode(version: int, raw: Raw, b: memoryview) -> Body:
+        body, error = partial(version, raw, b)
+        if error is not None:
+            raise error
+        return body
+
+    return MsgCodec(decode, encode, format, partial)
 
 
 def _message_modules() -> tuple[ModuleType, ...]:
@@ -155,7 +198,7 @@ def decode_body(header: Header, view: memoryview) -> Message:
     except OFError as e:
         e.version = header.version
         raise
-    except (struct.error, ValueError, IndexError, KeyError, OverflowError) as e:
+    except _DECODER_BUGS as e:
         # A decoder bug must still surface as a protocol error, never a crash.
         raise OFError(OFPErr.OFPBRC_BAD_LEN, f"{raw.human_name}: {e}", header.version) from e
     return Message(header.version, header.xid, raw.name, body, header.stats_flags)

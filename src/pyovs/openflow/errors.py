@@ -300,15 +300,19 @@ def decode_triplet(version: int, vendor: int, type_: int, code: int) -> OFPErr |
 class OFError(Exception):
     """A protocol error in OpenFlow's terms, raised by every decoder in pyovs.openflow."""
 
-    def __init__(self, error: OFPErr, detail: str = "", version: int = 1) -> None:
+    def __init__(self, error: OFPErr, detail: str = "", version: int = 1,
+                 printed_as: str = "") -> None:
         super().__init__(f"{error.name}: {detail}" if detail else error.name)
         self.error = error
         self.detail = detail
         self.version = version
+        self.printed_as = printed_as
+        """What ovs-ofctl prints instead of the name, where OVS reports a
+        non-OpenFlow error (an errno, printed ``<invalid>``)."""
 
     @property
     def name(self) -> str:
-        return self.error.name
+        return self.printed_as or self.error.name
 
     def type_code(self, version: int | None = None) -> Triplet:
         """The wire encoding for ``version`` (default: the offending message's).

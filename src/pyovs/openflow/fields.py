@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from .errors import OFPErr
 from .fieldtypes import Code, Field, Fmt, OldMatch, Prereq, make_field, nxm_header
 
 _f = make_field
@@ -276,13 +277,84 @@ def lookup_header(header: int) -> tuple[Field, Code] | None:
     if hit is None:
         return None
     f, code = hit
-    length = (header >> 32) & 0xFF
-    extra = 4 if code.is_experimenter else 0
-    if header >> 40 & 1:
-        length = (length - extra) // 2 + extra
-    if length != code.length and not f.variable:
+    length = _exact_length(header)
+    # OVS compares lengths to 7 bits only in its lookup key, so 128 and up
+    # never names a field, not even a variable-length one.
+    if length & 0x80 or (length != code.length and not f.variable):
         return None
     return hit
+
+
+def _exact_length(header: int) -> int:
+    """A header's length as if it were not masked."""
+    length = (header >> 32) & 0xFF
+    if header >> 40 & 1:
+        extra = 4 if header >> 48 == 0xFFFF else 0
+        length = (length - extra) // 2 + extra
+    return length
+
+
+# --- OVS's verdict on an unknown header in a set_field action ------------------
+#
+# OVS looks headers up in a hash table keyed by the header without its length
+# and, for actions only, answers OFPBAC_BAD_SET_LEN if any header sharing the
+# table bucket has a different length, else OFPBAC_BAD_SET_TYPE.  Which
+# headers share a bucket follows from OVS's hash function (murmur-based, as
+# OVS builds without SSE 4.2 use) and table size, both reproduced here.
+
+def _rot(x: int, k: int) -> int:
+    return ((x << k) | (x >> (32 - k))) & 0xFFFFFFFF
+
+
+def _mhash_add(h: int, data: int) -> int:
+    if data:
+        data = _rot((data * 0xCC9E2D51) & 0xFFFFFFFF, 15) * 0x1B873593 & 0xFFFFFFFF
+        h ^= data
+    return (_rot(h, 13) * 5 + 0xE6546B64) & 0xFFFFFFFF
+
+
+def _hash_uint64(x: int) -> int:
+    h = _mhash_add(_mhash_add(0, x & 0xFFFFFFFF), x >> 32) ^ 8
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def _no_len(header: int) -> int:
+    return header & 0xFFFFFF80FFFFFFFF
+
+
+def _table_mask(n: int) -> int:
+    """The bucket mask of an OVS hmap after ``n`` insertions."""
+    mask = 0
+    for count in range(1, n + 1):
+        if count // 2 > mask:
+            new = count // 2
+            for shift in (1, 2, 4, 8, 16, 32):
+                new |= new >> shift
+            mask = max(mask, new | (new & 1) << 1)
+    return mask
+
+
+_HEADERS: Final = tuple(code.header() for f in FIELDS for code in f.codes)
+_MASK: Final = _table_mask(len(_HEADERS))
+_BUCKETS: Final[dict[int, tuple[int, ...]]] = {}
+for _h in _HEADERS:
+    _b = _hash_uint64(_no_len(_h)) & _MASK
+    _BUCKETS[_b] = (*_BUCKETS.get(_b, ()), _h)
+
+
+def unknown_action_header_error(header: int) -> OFPErr:
+    """What OVS answers for a set_field/reg_load2 header it does not accept."""
+    if header >> 40 & 1:
+        header = (header & ~(0x1FF << 32)) | (_exact_length(header) << 32)
+    length = (header >> 32) & 0xFF
+    for other in _BUCKETS.get(_hash_uint64(_no_len(header)) & _MASK, ()):
+        if length and length != (other >> 32) & 0xFF:
+            return OFPErr.OFPBAC_BAD_SET_LEN
+    return OFPErr.OFPBAC_BAD_SET_TYPE
 
 
 NXM_NX_COOKIE: Final = nxm_header(0x0001, 30, False, 8)

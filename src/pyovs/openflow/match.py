@@ -400,8 +400,9 @@ def decode_nx_match(data: bytes | memoryview, *, strict: bool = True,
         if pipeline_only and f.name not in PIPELINE_FIELDS:
             raise OFError(OFPErr.OFPBRC_PIPELINE_FIELDS_ONLY, f"{f.name} is not a pipeline field")
         if f.variable:
-            b.tun_len[int(f.name[len("tun_metadata"):])] = (width, hasmask)
-            b.slots[f.slot] = (value, mask)
+            # As OVS: an unmasked entry has an all-ones mask, and the length
+            # kept is the value's (and mask's) without leading zero bytes.
+            b.set_field(f, value, mask if hasmask else f.all_ones)
         else:
             b.set_field(f, value, mask)
         b.add_ethernet_prereq(f)

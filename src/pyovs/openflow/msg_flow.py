@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
+from .act_check import check_actions
 from .act_text import format_actions
 from .act_wire import format_table
 from .actions import ActionList, FmtCtx, decode_instructions, encode_instructions
@@ -190,13 +191,18 @@ def _check_flow_mod(fm: FlowMod, version: int) -> FlowMod:
     return fm
 
 
-def _finish_flow_mod(fm: FlowMod, version: int, raw_flags: int, actions: memoryview) -> FlowMod:
+def _finish_flow_mod(fm: FlowMod, version: int, raw: str, raw_flags: int,
+                     actions: memoryview) -> FlowMod:
     fm = _check_flow_mod(fm, version)
     acts = decode_instructions(actions, version)
     flags = decode_flags(raw_flags, fm.command, version)
     if flags & FlowFlags.EMERG:
         raise OFError(OFPErr.OFPFMFC_BAD_EMERG_TIMEOUT if fm.idle_timeout or fm.hard_timeout
                       else OFPErr.OFPFMFC_TABLE_FULL, "emergency flow")
+    # OVS checks the actions against the match (as the switch will see it),
+    # with the widest limits; a switch re-checks with its own.
+    seen = replace(fm, actions=acts).as_received(raw)
+    acts = check_actions(acts, seen.match, version=version, table_id=fm.table_id)
     return replace(fm, actions=acts, flags=flags)
 
 
@@ -218,7 +224,8 @@ def _decode_flow_mod(version: int, raw: Raw, b: memoryview) -> Body:
             importance=importance if version >= 5 and command == Command.ADD else 0,
             buffer_id=buffer_id, out_port=from_ofp11(out_port),
             out_group=out_group if command in (3, 4) else OFPG_ANY)
-        return _finish_flow_mod(fm, version, raw_flags, b[OFP11_FLOW_MOD.size + used:])
+        return _finish_flow_mod(fm, version, raw.name, raw_flags,
+                                b[OFP11_FLOW_MOD.size + used:])
     if raw.name == "OFPT10_FLOW_MOD":
         match = decode_ofp10_match(b)
         (new_cookie, command, idle, hard, priority, buffer_id, out_port,
@@ -237,7 +244,7 @@ def _decode_flow_mod(version: int, raw: Raw, b: memoryview) -> Body:
         command=command & 0xFF, table_id=command >> 8, match=match, priority=priority,
         cookie=cookie, cookie_mask=cookie_mask, new_cookie=new_cookie, idle_timeout=idle,
         hard_timeout=hard, buffer_id=buffer_id, out_port=out_port)
-    return _finish_flow_mod(fm, version, raw_flags, rest)
+    return _finish_flow_mod(fm, version, raw.name, raw_flags, rest)
 
 
 def pull_nx_match(b: memoryview, offset: int, match_len: int,

@@ -22,7 +22,7 @@ from typing import Final
 from .act_text import format_actions
 from .act_wire import format_table
 from .actions import ActionList, FmtCtx, decode_instructions, encode_instructions
-from .codec import Body, FormatContext, MsgCodec
+from .codec import Body, FormatContext, MsgCodec, list_codec
 from .dstext import duration
 from .errors import OFError, OFPErr
 from .match import CATCHALL, Match, pad8
@@ -167,19 +167,28 @@ def _decode_one_flow_stats(version: int, raw: Raw, b: memoryview, pos: int
                            ) -> tuple[FlowStats, int]:
     name = raw.name
     if name == "OFPST15_FLOW_REPLY":
+        # OVS reports the 1.5 layout's own problems as EINVAL, not an OFPERR.
+        def invalid(why: str) -> OFError:
+            return OFError(OFPErr.OFPBRC_BAD_LEN, why, printed_as="<invalid>")
         if len(b) - pos < OFP15_FLOW_DESC.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in flow stats reply")
+            raise invalid("leftover bytes in flow stats reply")
         (length, table_id, priority, idle, hard, raw_flags, importance,
          cookie) = OFP15_FLOW_DESC.unpack_from(b, pos)
         if length < OFP15_FLOW_DESC.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, f"flow stats length {length}")
-        match, used = pull_ofp11_match(b, pos + OFP15_FLOW_DESC.size)
+            raise invalid(f"flow stats length {length}")
+        try:
+            match, used = pull_ofp11_match(b, pos + OFP15_FLOW_DESC.size)
+        except OFError:
+            raise invalid("bad match in flow stats") from None
         flags = decode_flags(raw_flags, -1, version)
-        stats, stat_len = pull_oxs(b, pos + OFP15_FLOW_DESC.size + used)
+        try:
+            stats, stat_len = pull_oxs(b, pos + OFP15_FLOW_DESC.size + used)
+        except OFError:
+            raise invalid("bad OXS statistics in flow stats") from None
         head = OFP15_FLOW_DESC.size + used + stat_len
         sec, nsec = duration_of(stats)
         idle_age = stats.idle_age
-        if idle_age is None or idle_age == 0xFFFFFFFF:
+        if idle_age is None or idle_age >= 1 << 31:  # absent, or negative as OVS's int
             idle_age = -1
         fs = FlowStats(match, priority, (), table_id, cookie, sec, nsec, idle, hard,
                        importance, flags, idle_age, -1,
@@ -221,18 +230,10 @@ def _decode_one_flow_stats(version: int, raw: Raw, b: memoryview, pos: int
                        FlowFlags(0), idle_age - 1 if idle_age else -1,
                        hard_age - 1 if hard_age else -1, packets, bytes_)
     if length < head or pos + length > len(b):
-        raise OFError(OFPErr.OFPBRC_BAD_LEN, f"flow stats length {length}")
+        raise OFError(OFPErr.OFPBRC_BAD_LEN if version == 1 else OFPErr.OFPBIC_BAD_LEN,
+                      f"flow stats length {length} leaves no room for the instructions")
     actions = decode_instructions(b[pos + head:pos + length], version)
     return replace(fs, actions=actions), pos + length
-
-
-def _decode_flow_stats_reply(version: int, raw: Raw, b: memoryview) -> Body:
-    flows = []
-    pos = 0
-    while pos < len(b):
-        fs, pos = _decode_one_flow_stats(version, raw, b, pos)
-        flows.append(fs)
-    return FlowStatsReply(tuple(flows))
 
 
 def encode_flow_stats(fs: FlowStats, version: int, raw: str) -> bytes:
@@ -357,8 +358,8 @@ def _format_aggregate_reply(body: Body, ctx: FormatContext) -> str:
 
 _FLOW_REQUEST: Final = MsgCodec(_decode_flow_stats_request, _encode_flow_stats_request,
                                 _format_flow_stats_request)
-_FLOW_REPLY: Final = MsgCodec(_decode_flow_stats_reply, _encode_flow_stats_reply,
-                              _format_flow_stats_reply)
+_FLOW_REPLY: Final = list_codec(_decode_one_flow_stats, FlowStatsReply,
+                                _encode_flow_stats_reply, _format_flow_stats_reply)
 _AGGREGATE_REPLY: Final = MsgCodec(_decode_aggregate_reply, _encode_aggregate_reply,
                                    _format_aggregate_reply)
 

@@ -23,8 +23,8 @@ from typing import Final
 from .act_text import format_actions
 from .act_wire import pull_entry, put_entry
 from .action_bitmap import format_action_bitmap
-from .actions import ActionList, decode_actions, encode_actions
-from .codec import Body, FormatContext, MsgCodec
+from .actions import ActionList, encode_actions, pull_actions
+from .codec import Body, FormatContext, MsgCodec, list_codec
 from .dstext import duration
 from .errors import OFError, OFPErr
 from .fieldtypes import Field
@@ -124,7 +124,7 @@ def _pull_ofp11_buckets(b: memoryview, version: int) -> tuple[Bucket, ...]:
         length, weight, watch_port, watch_group = OFP11_BUCKET.unpack_from(b, pos)
         if length < OFP11_BUCKET.size or length > len(b) - pos:
             raise OFError(OFPErr.OFPGMFC_BAD_BUCKET, f"bucket length {length}")
-        actions = decode_actions(b[pos + OFP11_BUCKET.size:pos + length], version)
+        actions = pull_actions(b[pos + OFP11_BUCKET.size:pos + length], version)
         try:
             port = from_ofp11(watch_port)
         except OFError:
@@ -145,7 +145,7 @@ def _pull_ofp15_buckets(b: memoryview, version: int, group_type: int) -> tuple[B
                 or actions_len > length - OFP15_BUCKET.size):
             raise OFError(OFPErr.OFPGMFC_BAD_BUCKET, f"bucket length {length}")
         start = pos + OFP15_BUCKET.size
-        actions = decode_actions(b[start:start + actions_len], version)
+        actions = pull_actions(b[start:start + actions_len], version)
         weight = 1 if group_type == GT_SELECT else 0
         watch_port, watch_group = to_ofp11(OFPP_ANY), OFPG_ANY
         for type_, payload in pull_props(b[start + actions_len:pos + length]):
@@ -156,7 +156,7 @@ def _pull_ofp15_buckets(b: memoryview, version: int, group_type: int) -> tuple[B
             elif type_ == OFPGBPT15_WATCH_GROUP:
                 watch_group = parse_u32(payload)
             else:
-                raise OFError(OFPErr.OFPBPC_BAD_EXPERIMENTER if type_ > 0xFFFF
+                raise OFError(OFPErr.OFPBPC_BAD_EXP_TYPE if type_ > 0xFFFF
                               else OFPErr.OFPBPC_BAD_TYPE, f"bucket property {type_}")
         try:
             port = from_ofp11(watch_port)
@@ -195,7 +195,7 @@ def _pull_group_props(b: memoryview, group_type: int, command: int) -> Selection
     for type_, payload in pull_props(b):
         if type_ not in (NTR_VENDOR_ID << 32 | NTRT_SELECTION_METHOD,
                          NTR_COMPAT_VENDOR_ID << 32 | NTRT_SELECTION_METHOD):
-            raise OFError(OFPErr.OFPBPC_BAD_EXPERIMENTER if type_ > 0xFFFF
+            raise OFError(OFPErr.OFPBPC_BAD_EXP_TYPE if type_ > 0xFFFF
                           else OFPErr.OFPBPC_BAD_TYPE, f"group property {type_:#x}")
         if group_type != GT_SELECT:
             raise OFError(OFPErr.OFPBPC_BAD_VALUE if group_type < 4
@@ -403,29 +403,23 @@ def _format_group_id_request(body: Body, ctx: FormatContext) -> str:
     return " group_id=" + format_group(body.group_id)
 
 
-def _decode_group_desc_reply(version: int, raw: Raw, b: memoryview) -> Body:
-    out = []
-    pos = 0
+def _pull_group_desc(version: int, raw: Raw, b: memoryview, pos: int) -> tuple[GroupDesc, int]:
     new_layout = version in (1, 6)
     head = OFP15_GROUP_DESC if new_layout else OFP11_GROUP_DESC
-    while pos < len(b):
-        if len(b) - pos < head.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in group desc reply")
-        length, type_, group_id, *rest = head.unpack_from(b, pos)
-        if length < head.size or length - head.size > len(b) - pos - head.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, f"group desc length {length}")
-        body = b[pos + head.size:pos + length]
-        if new_layout:
-            buckets_len = rest[0]
-            if length < buckets_len + head.size:
-                raise OFError(OFPErr.OFPBRC_BAD_LEN, f"bucket list length {buckets_len}")
-            buckets = _pull_ofp15_buckets(body[:buckets_len], version, type_)
-            selection = _pull_group_props(body[buckets_len:], type_, GC_ADD)
-            out.append(GroupDesc(group_id, type_, buckets, selection))
-        else:
-            out.append(GroupDesc(group_id, type_, _pull_ofp11_buckets(body, version)))
-        pos += length
-    return GroupDescReply(tuple(out))
+    if len(b) - pos < head.size:
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in group desc reply")
+    length, type_, group_id, *rest = head.unpack_from(b, pos)
+    if length < head.size or length - head.size > len(b) - pos - head.size:
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, f"group desc length {length}")
+    body = b[pos + head.size:pos + length]
+    if not new_layout:
+        return GroupDesc(group_id, type_, _pull_ofp11_buckets(body, version)), pos + length
+    buckets_len = rest[0]
+    if length < buckets_len + head.size:
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, f"bucket list length {buckets_len}")
+    buckets = _pull_ofp15_buckets(body[:buckets_len], version, type_)
+    selection = _pull_group_props(body[buckets_len:], type_, GC_ADD)
+    return GroupDesc(group_id, type_, buckets, selection), pos + length
 
 
 def _encode_group_desc_reply(body: Body, version: int, raw: Raw) -> bytes:
@@ -479,24 +473,25 @@ class GroupStatsReply(Body):
     stats: tuple[GroupStats, ...] = ()
 
 
-def _decode_group_stats_reply(version: int, raw: Raw, b: memoryview) -> Body:
+def _pull_group_stats(version: int, raw: Raw, b: memoryview, pos: int
+                      ) -> tuple[GroupStats, int]:
     layout = OFP11_GROUP_STATS if raw.name == "OFPST11_GROUP_REPLY" else OFP13_GROUP_STATS
-    out = []
-    pos = 0
-    while pos < len(b):
-        if len(b) - pos < layout.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in group stats reply")
-        length, group_id, ref_count, packets, bytes_, *dur = layout.unpack_from(b, pos)
-        sec, nsec = dur if dur else (0xFFFFFFFF, 0xFFFFFFFF)
-        n = max(length - layout.size, 0) // BUCKET_COUNTER.size
-        start = pos + layout.size
-        if start + n * BUCKET_COUNTER.size > len(b):
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, "bucket counters overrun")
-        counters = tuple(BUCKET_COUNTER.unpack_from(b, start + i * BUCKET_COUNTER.size)
-                         for i in range(n))
-        out.append(GroupStats(group_id, ref_count, packets, bytes_, sec, nsec, counters))
-        pos = start + n * BUCKET_COUNTER.size
-    return GroupStatsReply(tuple(out))
+    if len(b) - pos < layout.size:
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in group stats reply")
+    length, group_id, ref_count, packets, bytes_, *dur = layout.unpack_from(b, pos)
+    sec, nsec = dur if dur else (0xFFFFFFFF, 0xFFFFFFFF)
+    # OVS refuses lengths under 8 and, below the fixed part, pulls "minus
+    # n" bucket counters, which fails too.
+    if length < max(8, layout.size):
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, f"group stats length {length}")
+    n = (length - layout.size) // BUCKET_COUNTER.size
+    start = pos + layout.size
+    if start + n * BUCKET_COUNTER.size > len(b):
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, "bucket counters overrun")
+    counters = tuple(BUCKET_COUNTER.unpack_from(b, start + i * BUCKET_COUNTER.size)
+                     for i in range(n))
+    return (GroupStats(group_id, ref_count, packets, bytes_, sec, nsec, counters),
+            start + n * BUCKET_COUNTER.size)
 
 
 def _encode_group_stats_reply(body: Body, version: int, raw: Raw) -> bytes:
@@ -527,6 +522,8 @@ def _format_group_stats_reply(body: Body, ctx: FormatContext) -> str:
         for i, (packets, bytes_) in enumerate(s.buckets):
             if packets != (1 << 64) - 1:
                 text += f",bucket{i}:packet_count={packets},byte_count={bytes_}"
+    if ctx.extra.get("partial"):
+        text += " ***parse error***"
     return text
 
 
@@ -574,10 +571,10 @@ def _format_group_features(body: Body, ctx: FormatContext) -> str:
 _GROUP_MOD: Final = MsgCodec(_decode_group_mod, _encode_group_mod, _format_group_mod)
 _ID_REQUEST: Final = MsgCodec(_decode_group_id_request, _encode_group_id_request,
                               _format_group_id_request)
-_DESC_REPLY: Final = MsgCodec(_decode_group_desc_reply, _encode_group_desc_reply,
-                              _format_group_desc_reply)
-_STATS_REPLY: Final = MsgCodec(_decode_group_stats_reply, _encode_group_stats_reply,
-                               _format_group_stats_reply)
+_DESC_REPLY: Final = list_codec(_pull_group_desc, GroupDescReply, _encode_group_desc_reply,
+                                _format_group_desc_reply)
+_STATS_REPLY: Final = list_codec(_pull_group_stats, GroupStatsReply,
+                                 _encode_group_stats_reply, _format_group_stats_reply)
 _FEATURES: Final = MsgCodec(_decode_group_features, _encode_group_features,
                             _format_group_features)
 

@@ -27,7 +27,7 @@ from typing import Final
 
 from .act_text import format_actions
 from .act_wire import format_table
-from .actions import ActionList, decode_actions, encode_actions
+from .actions import ActionList, encode_actions, pull_actions
 from .codec import Body, FormatContext, MsgCodec
 from .dstext import hex_dump
 from .errors import OFError, OFPErr
@@ -258,12 +258,12 @@ def _format_continuation(data: bytes, version: int, ctx: FormatContext) -> str:
         elif type_ == NXCPT_COOKIE:
             cookie = parse_u64(payload)
         elif type_ == NXCPT_ACTIONS:
-            acts = decode_actions(parse_nested(payload), version)
+            acts = pull_actions(parse_nested(payload), version)
             head = (f"unroll_xlate(table={format_table(table_id, names.table_names)},"
                     f" cookie={cookie})")
             actions.append(head + ("," + format_actions(acts, names) if acts else ""))
         elif type_ == NXCPT_ACTION_SET:
-            action_set = decode_actions(parse_nested(payload), version)
+            action_set = pull_actions(parse_nested(payload), version)
         elif type_ == NXCPT_ODP_PORT:
             odp_port = parse_u32(payload)
     text = ""
@@ -366,7 +366,7 @@ def _decode_packet_out(version: int, raw: Raw, b: memoryview) -> Body:
         metadata = PacketOut.from_port(in_port, ()).metadata
     if actions_len > len(b) - pos:
         raise OFError(OFPErr.OFPBRC_BAD_LEN, "packet-out actions overrun")
-    actions = decode_actions(b[pos:pos + actions_len], version)
+    actions = pull_actions(b[pos:pos + actions_len], version)
     in_port = metadata.get("in_port")[0]
     if in_port >= OFPP_MAX and in_port not in (OFPP_LOCAL, OFPP_NONE, OFPP_CONTROLLER):
         raise OFError(OFPErr.OFPBRC_BAD_PORT, f"packet-out in_port {in_port:#x}")

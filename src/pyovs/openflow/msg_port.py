@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from .action_bitmap import format_action_bitmap, known_bits
-from .codec import Body, FormatContext, MsgCodec
+from .codec import Body, FormatContext, MsgCodec, list_codec, pull_list
 from .dstext import bit_names, duration
 from .errors import OFError, OFPErr
 from .msg_flow import by_version
@@ -170,14 +170,6 @@ def pull_port(version: int, b: memoryview, pos: int) -> tuple[PhyPort, int]:
     return port, pos + length
 
 
-def pull_ports(version: int, b: memoryview, pos: int = 0) -> tuple[PhyPort, ...]:
-    out = []
-    while pos < len(b):
-        port, pos = pull_port(version, b, pos)
-        out.append(port)
-    return tuple(out)
-
-
 def put_port(p: PhyPort, version: int) -> bytes:
     """OVS ``ofputil_put_phy_port``."""
     hw = p.hw_addr.to_bytes(6, "big")
@@ -253,6 +245,21 @@ class FeaturesReply(Body):
     """Ports listed in the reply (OpenFlow 1.0-1.2 only)."""
 
 
+def _partial_features(version: int, raw: Raw, b: memoryview) -> tuple[Body, OFError | None]:
+    """The switch features and the ports listed before a bad one (OVS prints both)."""
+    ports, error = pull_list(version, raw, b[SWITCH_FEATURES.size:], _pull_listed_port)
+    features = _decode_features(version, raw, b[:SWITCH_FEATURES.size])
+    assert isinstance(features, FeaturesReply)
+    return replace(features, ports=ports), error
+
+
+def _decode_features_and_ports(version: int, raw: Raw, b: memoryview) -> Body:
+    body, error = _partial_features(version, raw, b)
+    if error is not None:
+        raise error
+    return body
+
+
 def _decode_features(version: int, raw: Raw, b: memoryview) -> Body:
     dpid, n_buffers, n_tables, aux, caps, actions = SWITCH_FEATURES.unpack_from(b)
     capabilities = caps & _CAPABILITIES_MASK[version]
@@ -260,13 +267,11 @@ def _decode_features(version: int, raw: Raw, b: memoryview) -> Body:
         if caps & C_STP:
             capabilities |= C_STP
         return FeaturesReply(dpid, n_buffers, n_tables, 0, capabilities,
-                             actions & known_bits(1),
-                             pull_ports(version, b, SWITCH_FEATURES.size))
+                             actions & known_bits(1))
     if caps & (1 << 3):  # OFPC11_GROUP_STATS
         capabilities |= C_GROUP_STATS
     return FeaturesReply(dpid, n_buffers, n_tables,
-                         aux if raw.name == "OFPT13_FEATURES_REPLY" else 0, capabilities, 0,
-                         pull_ports(version, b, SWITCH_FEATURES.size))
+                         aux if raw.name == "OFPT13_FEATURES_REPLY" else 0, capabilities, 0)
 
 
 def _encode_features(body: Body, version: int, raw: Raw) -> bytes:
@@ -480,7 +485,9 @@ def _format_port_request(body: Body, ctx: FormatContext) -> str:
     return label + format_port(body.port_no, ctx.port_names)
 
 
-def _pull_port_stats(raw: str, b: memoryview, pos: int) -> tuple[PortStats, int]:
+def _pull_port_stats(version: int, rawt: Raw, b: memoryview, pos: int
+                     ) -> tuple[PortStats, int]:
+    raw = rawt.name
     if raw == "OFPST14_PORT_REPLY":
         if len(b) - pos < OFP14_PORT_STATS.size:
             raise OFError(OFPErr.OFPBRC_BAD_LEN, "truncated port stats")
@@ -505,15 +512,6 @@ def _pull_port_stats(raw: str, b: memoryview, pos: int) -> tuple[PortStats, int]
     sec, nsec = (rest[12], rest[13]) if len(rest) == 14 else (0xFFFFFFFF, 0xFFFFFFFF)
     port = port_no if raw == "OFPST10_PORT_REPLY" else from_ofp11(port_no)
     return PortStats(port, duration_sec=sec, duration_nsec=nsec, **values), pos + layout.size
-
-
-def _decode_port_reply(version: int, raw: Raw, b: memoryview) -> Body:
-    out = []
-    pos = 0
-    while pos < len(b):
-        stats, pos = _pull_port_stats(raw.name, b, pos)
-        out.append(stats)
-    return PortStatsReply(tuple(out))
 
 
 def put_port_stats(s: PortStats, raw: str) -> bytes:
@@ -592,8 +590,8 @@ def _encode_port_desc_request(body: Body, version: int, raw: Raw) -> bytes:
     return b""
 
 
-def _decode_port_desc_reply(version: int, raw: Raw, b: memoryview) -> Body:
-    return PortDescReply(pull_ports(version, b))
+def _pull_listed_port(version: int, raw: Raw, b: memoryview, pos: int) -> tuple[PhyPort, int]:
+    return pull_port(version, b, pos)
 
 
 def _encode_port_desc_reply(body: Body, version: int, raw: Raw) -> bytes:
@@ -608,16 +606,18 @@ def _format_port_desc_reply(body: Body, ctx: FormatContext) -> str:
 
 # --- tables ------------------------------------------------------------------------------
 
-_FEATURES: Final = MsgCodec(_decode_features, _encode_features, _format_features)
+_FEATURES: Final = MsgCodec(_decode_features_and_ports, _encode_features, _format_features,
+                            _partial_features)
 _PORT_STATUS: Final = MsgCodec(_decode_port_status, _encode_port_status, _format_port_status)
 _PORT_MOD: Final = MsgCodec(_decode_port_mod, _encode_port_mod, _format_port_mod)
 _PORT_REQUEST: Final = MsgCodec(_decode_port_request, _encode_port_request,
                                 _format_port_request)
-_PORT_REPLY: Final = MsgCodec(_decode_port_reply, _encode_port_reply, _format_port_reply)
+_PORT_REPLY: Final = list_codec(_pull_port_stats, PortStatsReply, _encode_port_reply,
+                                _format_port_reply)
 _PORT_DESC_REQUEST: Final = MsgCodec(_decode_port_desc_request, _encode_port_desc_request,
                                      _format_port_request)
-_PORT_DESC_REPLY: Final = MsgCodec(_decode_port_desc_reply, _encode_port_desc_reply,
-                                   _format_port_desc_reply)
+_PORT_DESC_REPLY: Final = list_codec(_pull_listed_port, PortDescReply,
+                                     _encode_port_desc_reply, _format_port_desc_reply)
 
 CODECS: Final[dict[str, MsgCodec]] = {
     "OFPT10_FEATURES_REPLY": _FEATURES,

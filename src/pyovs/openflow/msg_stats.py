@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from .act_wire import format_table
-from .codec import Body, FormatContext, MsgCodec
+from .codec import Body, FormatContext, MsgCodec, list_codec
 from .dstext import bit_names, duration
 from .errors import OFError, OFPErr
 from .msg_flow import fmt_ctx
@@ -322,19 +322,15 @@ class MeterConfigReply(Body):
     meters: tuple[MeterConfig, ...] = ()
 
 
-def _decode_meter_config_reply(version: int, raw: Raw, b: memoryview) -> Body:
-    out = []
-    pos = 0
-    while pos < len(b):
-        if len(b) - pos < METER_CONFIG.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in meter config reply")
-        length, flags, meter_id = METER_CONFIG.unpack_from(b, pos)
-        end = pos + length
-        if length < METER_CONFIG.size or end > len(b):
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, f"meter config length {length}")
-        out.append(MeterConfig(meter_id, flags, _pull_bands(b[pos + METER_CONFIG.size:end])))
-        pos = end
-    return MeterConfigReply(tuple(out))
+def _pull_meter_config(version: int, raw: Raw, b: memoryview, pos: int
+                       ) -> tuple[MeterConfig, int]:
+    if len(b) - pos < METER_CONFIG.size:
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in meter config reply")
+    length, flags, meter_id = METER_CONFIG.unpack_from(b, pos)
+    end = pos + length
+    if length < METER_CONFIG.size or end > len(b):
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, f"meter config length {length}")
+    return MeterConfig(meter_id, flags, _pull_bands(b[pos + METER_CONFIG.size:end])), end
 
 
 def _encode_meter_config_reply(body: Body, version: int, raw: Raw) -> bytes:
@@ -370,22 +366,18 @@ class MeterStatsReply(Body):
     stats: tuple[MeterStats, ...] = ()
 
 
-def _decode_meter_stats_reply(version: int, raw: Raw, b: memoryview) -> Body:
-    out = []
-    pos = 0
-    while pos < len(b):
-        if len(b) - pos < METER_STATS.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in meter stats reply")
-        meter_id, length, flows, packets, bytes_, sec, nsec = METER_STATS.unpack_from(b, pos)
-        band_len = length - METER_STATS.size
-        start = pos + METER_STATS.size
-        if band_len < 0 or start + band_len > len(b) or band_len % BAND_STATS.size:
-            raise OFError(OFPErr.OFPBRC_BAD_LEN, f"meter stats length {length}")
-        bands = tuple(BAND_STATS.unpack_from(b, start + i)
-                      for i in range(0, band_len, BAND_STATS.size))
-        out.append(MeterStats(meter_id, flows, packets, bytes_, sec, nsec, bands))
-        pos = start + band_len
-    return MeterStatsReply(tuple(out))
+def _pull_meter_stats(version: int, raw: Raw, b: memoryview, pos: int
+                      ) -> tuple[MeterStats, int]:
+    if len(b) - pos < METER_STATS.size:
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, "leftover bytes in meter stats reply")
+    meter_id, length, flows, packets, bytes_, sec, nsec = METER_STATS.unpack_from(b, pos)
+    band_len = length - METER_STATS.size
+    start = pos + METER_STATS.size
+    if band_len < 0 or start + band_len > len(b) or band_len % BAND_STATS.size:
+        raise OFError(OFPErr.OFPBRC_BAD_LEN, f"meter stats length {length}")
+    bands = tuple(BAND_STATS.unpack_from(b, start + i)
+                  for i in range(0, band_len, BAND_STATS.size))
+    return MeterStats(meter_id, flows, packets, bytes_, sec, nsec, bands), start + band_len
 
 
 def _encode_meter_stats_reply(body: Body, version: int, raw: Raw) -> bytes:
@@ -453,11 +445,11 @@ CODECS: Final[dict[str, MsgCodec]] = {
     "OFPT13_METER_MOD": MsgCodec(_decode_meter_mod, _encode_meter_mod, _format_meter_mod),
     "OFPST13_METER_REQUEST": _METER_REQUEST,
     "OFPST13_METER_CONFIG_REQUEST": _METER_REQUEST,
-    "OFPST13_METER_CONFIG_REPLY": MsgCodec(_decode_meter_config_reply,
-                                           _encode_meter_config_reply,
-                                           _format_meter_config_reply),
-    "OFPST13_METER_REPLY": MsgCodec(_decode_meter_stats_reply, _encode_meter_stats_reply,
-                                    _format_meter_stats_reply),
+    "OFPST13_METER_CONFIG_REPLY": list_codec(_pull_meter_config, MeterConfigReply,
+                                             _encode_meter_config_reply,
+                                             _format_meter_config_reply),
+    "OFPST13_METER_REPLY": list_codec(_pull_meter_stats, MeterStatsReply,
+                                      _encode_meter_stats_reply, _format_meter_stats_reply),
     "OFPST13_METER_FEATURES_REPLY": MsgCodec(_decode_meter_features, _encode_meter_features,
                                              _format_meter_features),
 }

@@ -85,13 +85,19 @@ def ofp_to_string(data: bytes, verbosity: int = 1,
         text += _stats_flags(data, header.version, raw.is_request)
     codec = codecs().get(raw.name)
     if codec is not None and codec.format is not None:
+        ctx = FormatContext(header.version, raw, header.xid, verbosity, port_names,
+                            table_names)
         try:
             msg = decode_body(header, memoryview(data))
-            ctx = FormatContext(header.version, raw, header.xid, verbosity, port_names,
-                                table_names)
             text += codec.format(msg.body, ctx)
         except OFError as e:
             error = e
+            if codec.partial is not None:
+                # Lists of entries: OVS prints those before the bad one.
+                body, _ = codec.partial(header.version, raw,
+                                        memoryview(data)[header.header_len:])
+                ctx.extra["partial"] = True
+                text += codec.format(body, ctx)
     if error is not None:
         if len(text) > header_len:
             text = _newline(_chomp(text, " "))

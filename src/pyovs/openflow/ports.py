@@ -71,6 +71,15 @@ def from_ofp11(port: int) -> int:
     raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"port {port} out of range")
 
 
+def check_output_port(port: int, max_ports: int = OFPP_MAX) -> None:
+    """OVS ``ofpact_check_output_port``: may actions output to ``port``?"""
+    if port in (OFPP_IN_PORT, OFPP_TABLE, OFPP_NORMAL, OFPP_FLOOD, OFPP_ALL, OFPP_CONTROLLER,
+                OFPP_LOCAL):
+        return
+    if port == OFPP_NONE or port >= max_ports:
+        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"bad output port {port}")
+
+
 def reserved_name(port: int) -> str | None:
     return _NAME_OF.get(port)
 
