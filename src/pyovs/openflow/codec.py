@@ -233,6 +233,19 @@ def default_raw(body: Body, version: int) -> str:
     return chooser(version)
 
 
+def stats_reply_raw(request: Raw, version: int) -> str:
+    """The raw type of the reply to statistics request ``request`` in ``version``.
+
+    As OVS ``ofpraw_stats_request_to_reply``: the same family and stat type
+    (or vendor subtype), as a reply.  ``ValueError`` if there is none.
+    """
+    for raw in RAWS.values():
+        if (raw.family is request.family and raw.number == request.number and raw.is_reply
+                and raw.min_version <= version <= raw.max_version):
+            return raw.name
+    raise ValueError(f"no reply type for {request.name} in version {version}")
+
+
 def make(body: Body, version: int, xid: int = 0, raw: str | None = None,
          stats_flags: int = 0) -> Message:
     """A message carrying ``body`` in ``version`` (raw type chosen as OVS does)."""
