@@ -145,6 +145,7 @@ def _message_modules() -> tuple[ModuleType, ...]:
     rather than at import time.
     """
     from . import (
+        msg_async,
         msg_basic,
         msg_flow,
         msg_flowstats,
@@ -152,8 +153,10 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_packet,
         msg_port,
         msg_stats,
+        msg_table,
     )
-    return (msg_basic, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group, msg_stats)
+    return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
+            msg_stats, msg_table)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:

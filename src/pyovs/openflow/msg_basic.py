@@ -395,35 +395,6 @@ def _format_role_status(body: Body, ctx: FormatContext) -> str:
     return text + f" reason={reason}"
 
 
-# --- asynchronous message configuration ------------------------------------------------------
-
-ASYNC_CONFIG: Final = struct.Struct("!6I")
-"""packet_in_mask[2], port_status_mask[2], flow_removed_mask[2]."""
-
-
-@dataclass(frozen=True, slots=True)
-class AsyncConfig(Body):
-    """OFPT_GET_ASYNC_REPLY / OFPT_SET_ASYNC (1.3 struct, NX struct or 1.4 properties)."""
-
-    masks: tuple[int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0)
-    """packet_in[primary, secondary], port_status[...], flow_removed[...] (struct form)."""
-    properties: bytes = b""
-    """OpenFlow 1.4+ property list, kept as received."""
-
-
-def _decode_async(version: int, raw: Raw, b: memoryview) -> Body:
-    if raw.min_body == 24:
-        return AsyncConfig(ASYNC_CONFIG.unpack_from(b))
-    return AsyncConfig(properties=bytes(b))
-
-
-def _encode_async(body: Body, version: int, raw: Raw) -> bytes:
-    assert isinstance(body, AsyncConfig)
-    if raw.min_body == 24:
-        return ASYNC_CONFIG.pack(*body.masks)
-    return body.properties
-
-
 # --- Nicira settings ------------------------------------------------------------------------
 
 NXFF_OPENFLOW10: Final = 0
@@ -572,7 +543,6 @@ def _empty(cls: Callable[[], Body]) -> MsgCodec:
 
 
 _ROLE: Final = MsgCodec(_decode_role, _encode_role, _format_role)
-_ASYNC: Final = MsgCodec(_decode_async, _encode_async)
 
 CODECS: Final[dict[str, MsgCodec]] = {
     "OFPT_HELLO": MsgCodec(_decode_hello, _encode_hello, _format_hello),
@@ -606,12 +576,6 @@ CODECS: Final[dict[str, MsgCodec]] = {
         lambda version, raw, b: TableFeaturesRequest(bytes(b)),
         lambda body, version, raw: body.data if isinstance(body, TableFeaturesRequest) else b""),
     "OFPT14_GET_ASYNC_REQUEST": _empty(GetAsyncRequest),
-    "OFPT13_GET_ASYNC_REPLY": _ASYNC,
-    "OFPT14_GET_ASYNC_REPLY": _ASYNC,
-    "OFPT13_SET_ASYNC": _ASYNC,
-    "OFPT14_SET_ASYNC": _ASYNC,
-    "NXT_SET_ASYNC_CONFIG": _ASYNC,
-    "NXT_SET_ASYNC_CONFIG2": _ASYNC,
     "NXT_SET_FLOW_FORMAT": MsgCodec(_decode_set_flow_format, _encode_u32_format,
                                     _format_set_flow_format),
     "NXT_FLOW_MOD_TABLE_ID": MsgCodec(_decode_table_id, _encode_table_id, _format_table_id),

@@ -337,7 +337,8 @@ def _format_flow_mod(body: Body, ctx: FormatContext) -> str:
 # --- flow_removed ------------------------------------------------------------
 
 REMOVED_REASONS: Final = {0: "idle", 1: "hard", 2: "delete", 3: "group_delete",
-                          4: "eviction", 5: "meter_delete"}
+                          4: "meter_delete", 5: "eviction"}
+OFPRR_METER_DELETE: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,8 +392,8 @@ def _encode_flow_removed(body: Body, version: int, raw: Raw) -> bytes:
     assert isinstance(body, FlowRemoved)
     fr = body
     reason = fr.reason
-    if reason == 5 and version < 5:
-        reason = 2
+    if reason == OFPRR_METER_DELETE and version < 5:
+        reason = 2  # OFPRR_DELETE: earlier versions cannot say "meter deleted"
     if raw.name == "OFPT15_FLOW_REMOVED":
         return (OFP15_FLOW_REMOVED.pack(fr.table_id, reason, fr.priority, fr.idle_timeout,
                                         fr.hard_timeout, fr.cookie)
