@@ -259,10 +259,8 @@ def format_match(match: Match, priority: int | None = None,
         o.add(f"mpls_ttl={lse & 0xFF}")
     if lse_mask & 0x00000100:
         o.add(f"mpls_bos={(lse >> 8) & 1}")
-    for slot in ("mpls_lse1", "mpls_lse2"):
-        lse, lse_mask = get(slot)
-        if lse_mask:
-            o.add(f"{slot}=0x{lse:x}" + ("" if lse_mask == 0xFFFFFFFF else f"/0x{lse_mask:x}"))
+    o.dec32("mpls_lse1", *get("mpls_lse1"))
+    o.dec32("mpls_lse2", *get("mpls_lse2"))
     frag, frag_mask = val("nw_frag"), msk("nw_frag") & 3
     if frag_mask == 3:
         o.add("nw_frag=" + (("later" if frag & 2 else "first") if frag & 1

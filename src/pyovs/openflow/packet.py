@@ -154,9 +154,7 @@ def _ipv6(data: bytes, pos: int, v: dict[str, int]) -> tuple[int, int] | None:
     tc_flow = int.from_bytes(data[pos:pos + 4], "big")
     v["ipv6_src"] = int.from_bytes(data[pos + 8:pos + 24], "big")
     v["ipv6_dst"] = int.from_bytes(data[pos + 24:pos + 40], "big")
-    v["nw_tos"] = (tc_flow >> 20) & 0xFF
-    v["nw_ttl"] = data[pos + 7]
-    proto = data[pos + 6]
+    tos, ttl, proto = (tc_flow >> 20) & 0xFF, data[pos + 7], data[pos + 6]
     pos += 40
     end = pos + plen
     frag = 0
@@ -179,7 +177,8 @@ def _ipv6(data: bytes, pos: int, v: dict[str, int]) -> tuple[int, int] | None:
         if end - pos < length:
             return None
         proto, pos = nxt, pos + length
-    v["nw_proto"] = proto
+    # Only a parsable header chain yields the IP fields (as OVS pushes them).
+    v["nw_proto"], v["nw_tos"], v["nw_ttl"] = proto, tos, ttl
     v["ipv6_label"] = tc_flow & 0xFFFFF
     if frag:
         v["nw_frag"] = frag
