@@ -130,3 +130,24 @@ def test_local_options_come_in_command_hash_order() -> None:
 ])
 def test_score_partial_match(name: str, typed: str, score: int) -> None:
     assert score_partial_match(name, typed) == score
+
+
+def test_row_naming_and_show_tables_match_the_schema() -> None:
+    """Every rule of TABLE_CLASSES and SHOW_TABLES names real columns of the right type."""
+    from pyovs.cli.vsctl import SHOW_TABLES, TABLE_CLASSES, _schema
+
+    schema = _schema()
+    for table, cls in TABLE_CLASSES.items():
+        assert table in schema.tables
+        for rid in cls.row_ids:
+            columns = schema.tables[rid.table].columns
+            name_type = columns[rid.name_column].type
+            assert name_type.key.type.value in ("string", "integer")
+            if rid.uuid_column is not None:
+                assert columns[rid.uuid_column].type.key.ref_table == table
+            else:
+                assert rid.table == table
+    for show in SHOW_TABLES:
+        columns = schema.tables[show.table].columns
+        assert show.name_column is None or show.name_column in columns
+        assert all(c in columns for c in show.columns)
