@@ -60,7 +60,7 @@ from pyovs.ctl.parse import (
     print_options,
 )
 from pyovs.ctl.session import Options, Session, Tool
-from pyovs.ovsdb.data import SymbolTable, Uuid
+from pyovs.ovsdb.data import Datum, SymbolTable, Uuid
 from pyovs.ovsdb.schema import DatabaseSchema, bundled_schema_path
 from pyovs.ovsdb.table_format import USAGE as TABLE_USAGE
 from pyovs.ovsdb.table_format import TableStyle, TableStyleError
@@ -166,8 +166,8 @@ class Vsctl(Tool):
             _error(self.program, f'The default log directory is "{dirs.logdir()}".')
 
 
-def _int(datum: object) -> int:
-    value = getattr(datum, "scalar_value", lambda: None)()
+def _int(datum: Datum) -> int:
+    value = datum.scalar_value()
     return value if isinstance(value, int) else 0
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pyovs.ctl.engine import Context, CtlFatal, CtlSchema, Log, set_column
 from pyovs.ctl.idl import Idl, IdlRow, Txn
 from pyovs.ctl.session import escape_args
-from pyovs.ovsdb.data import Datum, SymbolTable, Uuid
+from pyovs.ovsdb.data import Atom, Datum, SymbolTable, Uuid
 from pyovs.ovsdb.ovsorder import shash_order
 
 __all__ = ["VsctlContext", "as_vsctl", "c_atoi", "pre_get_info", "sorted_lines"]
@@ -99,9 +99,9 @@ class VsctlContext(Context):
     def set_refs(self, row: IdlRow, column: str, rows: list[IdlRow]) -> None:
         self.txn.write(row, column, Datum.set_of(r.uuid for r in rows))
 
-    def set_value(self, row: IdlRow, column: str, value: object) -> None:
+    def set_value(self, row: IdlRow, column: str, value: Atom | None) -> None:
         """Write a scalar, or clear an optional column with None."""
-        datum = Datum(()) if value is None else Datum((value,))  # type: ignore[arg-type]
+        datum = Datum(()) if value is None else Datum((value,))
         self.txn.write(row, column, datum)
 
     def expect_iface(self, row: IdlRow) -> None:

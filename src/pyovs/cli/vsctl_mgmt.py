@@ -372,7 +372,7 @@ def cmd_list_zone_tp(ctx: Context) -> None:
         tps = v.refs(zone, "timeout_policy", "CT_Timeout_Policy") if zone else []
         if tps:
             timeouts = v.read(tps[0], "timeouts")
-            line += "".join(f"{k}={_u64(t)} " for k, t in  # type: ignore[arg-type]
+            line += "".join(f"{k}={_u64(int(t))} " for k, t in
                             zip(timeouts.keys, timeouts.values or (), strict=True))
         else:
             line += "system default"
