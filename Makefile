@@ -7,7 +7,7 @@ PY      ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-DEBS    := openvswitch-switch openvswitch-common ovn-central ovn-host iperf3 ethtool
+DEBS    := openvswitch-switch openvswitch-common ovn-central ovn-host iperf3 ethtool iputils-ping
 
 .PHONY: demo test unit bench lint venv debs clean
 
@@ -21,7 +21,9 @@ venv: $(STAMP)
 
 # Idempotent: installs only what is missing, and only as root.
 debs:
-	@if ! command -v ovsdb-server >/dev/null 2>&1 || ! command -v ovn-nbctl >/dev/null 2>&1; then \
+	@missing=0; for c in ovsdb-server ovs-vswitchd ovn-nbctl iperf3 ethtool ping; do \
+	  command -v $$c >/dev/null 2>&1 || missing=1; done; \
+	if [ $$missing = 1 ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBS) >/dev/null || \
 	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBS) >/dev/null; }; \
