@@ -22,10 +22,9 @@ from pyovs.openflow.match import (
     decode_oxm_match,
     encode_nx_match,
     encode_oxm_match,
-    normalize_match,
 )
 from pyovs.openflow.match_text import format_match
-from pyovs.openflow.ofp10_match import decode_ofp10_match, encode_ofp10_match
+from pyovs.openflow.ofp10_match import decode_ofp10_match, encode_ofp10_match, normalize_match
 from pyovs.openflow.ofprint import ofp_to_string
 
 CORPUS = Path(__file__).resolve().parent / "openflow_corpus"

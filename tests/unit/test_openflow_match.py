@@ -23,10 +23,9 @@ from pyovs.openflow.match import (
     decode_oxm_match,
     encode_nx_match,
     encode_oxm_match,
-    normalize_match,
 )
 from pyovs.openflow.match_text import format_match, parse_match
-from pyovs.openflow.ofp10_match import decode_ofp10_match, encode_ofp10_match
+from pyovs.openflow.ofp10_match import decode_ofp10_match, encode_ofp10_match, normalize_match
 from pyovs.openflow.protocols import ANY, NXM_OXM_ANY, OF10_STD_ANY
 
 

@@ -36,10 +36,10 @@ from .actions import ActionList, FmtCtx, decode_instructions, encode_instruction
 from .codec import Body, FormatContext, MsgCodec
 from .dstext import duration
 from .errors import OFError, OFPErr
-from .match import CATCHALL, Match, decode_nx_match, encode_nx_match, normalize_match, pad8
+from .match import CATCHALL, Match, decode_nx_match, encode_nx_match, pad8
 from .match_text import OFP_DEFAULT_PRIORITY, format_match
 from .msgtable import Raw
-from .ofp10_match import OFP10_MATCH, decode_ofp10_match, encode_ofp10_match
+from .ofp10_match import OFP10_MATCH, decode_ofp10_match, encode_ofp10_match, normalize_match
 from .ofp11_match import pull_ofp11_match, put_ofp11_match
 from .oxs import UNKNOWN64, OxsStats, duration_of, or_unknown, pull_oxs, put_oxs
 from .ports import OFPP_ANY, format_port, from_ofp11, to_ofp11

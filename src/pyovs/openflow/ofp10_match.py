@@ -8,6 +8,10 @@ OVS's ``ofputil_match_{from,to}_ofp10_match``: wildcarded fields are zeroed,
 ``dl_vlan=0xffff`` (``OFP10_VLAN_NONE``) means "no 802.1Q header", any other
 VID or PCP implies the CFI ("VLAN present") bit.
 
+``normalize_match`` is OVS's ``ofputil_normalize_match``, which OVS
+applies to every OpenFlow 1.0 match it receives: fields whose prerequisites
+the match lacks are dropped.
+
 What the structure cannot say (other fields, non-CIDR masks, masked ports)
 is simply dropped by ``encode_ofp10_match``; the flow-text parser's
 ``Protocol`` result is how callers learn beforehand that OpenFlow 1.0 would
@@ -20,7 +24,29 @@ import struct
 from typing import Final
 
 from .errors import OFError, OFPErr
-from .match import OFP10_VLAN_NONE, VLAN_CFI, VLAN_PCP_MASK, VLAN_VID_MASK, Match, MatchBuilder
+from .match import (
+    ETH_TYPE_ARP,
+    ETH_TYPE_IP,
+    ETH_TYPE_IPV6,
+    ETH_TYPE_MPLS,
+    ETH_TYPE_MPLS_MCAST,
+    ETH_TYPE_RARP,
+    IPPROTO_ICMP,
+    IPPROTO_ICMPV6,
+    IPPROTO_SCTP,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    ND_NEIGHBOR_ADVERT,
+    ND_NEIGHBOR_SOLICIT,
+    OFP10_VLAN_NONE,
+    OFPHTN_ETHERTYPE,
+    PT_ETH,
+    VLAN_CFI,
+    VLAN_PCP_MASK,
+    VLAN_VID_MASK,
+    Match,
+    MatchBuilder,
+)
 
 OFPFW10_IN_PORT: Final = 1 << 0
 OFPFW10_DL_VLAN: Final = 1 << 1
@@ -141,3 +167,56 @@ def encode_ofp10_match(match: Match) -> bytes:
         w, val("in_port"), val("dl_src").to_bytes(6, "big"), val("dl_dst").to_bytes(6, "big"),
         dl_vlan, dl_vlan_pcp, val("dl_type"), val("nw_tos") & 0xFC, val("nw_proto"),
         val("nw_src"), val("nw_dst"), val("tp_src"), val("tp_dst"))
+
+
+# Slots each "may match" class covers in normalize_match.
+_NORMALIZE_SLOTS: Final = {
+    "ether": ("dl_src", "dl_dst"), "nw_addr": ("nw_src", "nw_dst"),
+    "tp_addr": ("tp_src", "tp_dst"), "nw_proto": ("nw_proto",),
+    "ipvx": ("nw_tos", "nw_ttl"), "arp_sha": ("arp_sha",), "arp_tha": ("arp_tha",),
+    "ipv6": ("ipv6_src", "ipv6_dst", "ipv6_label"), "nd_target": ("nd_target",),
+    "mpls": ("mpls_lse",),
+}
+
+
+def normalize_match(match: Match) -> Match:
+    """Drop fields whose prerequisites the match lacks (OVS ``ofputil_normalize_match``).
+
+    OVS applies this when it decodes an OpenFlow 1.0 flow_mod or flow stats
+    request, so ``tcp_dst=80`` without ``tcp`` disappears there.
+    """
+    b = match.builder()
+    pt, pt_mask = b.get("packet_type")
+    may: set[str] = set()
+    if pt_mask == 0 or (pt == PT_ETH and pt_mask == 0xFFFFFFFF):
+        may.add("ether")
+        dl_type = b.value("dl_type")
+    elif pt_mask == 0xFFFFFFFF and pt >> 16 == OFPHTN_ETHERTYPE:
+        dl_type = pt & 0xFFFF
+    else:
+        dl_type = 0
+    proto = b.value("nw_proto")
+    if dl_type == ETH_TYPE_IP:
+        may |= {"nw_proto", "ipvx", "nw_addr"}
+        if proto in (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP):
+            may.add("tp_addr")
+    elif dl_type == ETH_TYPE_IPV6:
+        may |= {"nw_proto", "ipvx", "ipv6"}
+        if proto in (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP):
+            may.add("tp_addr")
+        elif proto == IPPROTO_ICMPV6:
+            may.add("tp_addr")
+            tp_src = b.value("tp_src")
+            if tp_src == ND_NEIGHBOR_SOLICIT:
+                may |= {"nd_target", "arp_sha"}
+            elif tp_src == ND_NEIGHBOR_ADVERT:
+                may |= {"nd_target", "arp_tha"}
+    elif dl_type in (ETH_TYPE_ARP, ETH_TYPE_RARP):
+        may |= {"nw_proto", "nw_addr", "arp_sha", "arp_tha"}
+    elif dl_type in (ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST):
+        may.add("mpls")
+    for group, slots in _NORMALIZE_SLOTS.items():
+        if group not in may:
+            for slot in slots:
+                b.put(slot, 0, 0)
+    return b.freeze()
