@@ -17,7 +17,9 @@ from typing import Final
 
 from .act_std import enc_ecn
 from .act_wire import (
+    OFPVID12_PRESENT,
     U16,
+    Dec,
     check_subfield,
     decode_ofs_nbits,
     field_from_nxm32,
@@ -44,9 +46,6 @@ from .actions import (
 from .errors import OFError, OFPErr, ParseError
 from .fields import FIELD_BY_NAME
 from .fieldtypes import Field
-from .ports import (
-    OFPP_MAX,
-)
 from .subfield import Subfield, format_subfield, parse_subfield, parse_subfield_prefix
 from .values import (
     format_value,
@@ -54,33 +53,6 @@ from .values import (
     parse_int_string,
     parse_value,
 )
-
-ETH_TYPE_VLAN_8021Q: Final = 0x8100
-ETH_TYPE_VLAN_8021AD: Final = 0x88A8
-OFPVID12_PRESENT: Final = 0x1000
-PACKET_IN_REASONS: Final = ("no_match", "action", "invalid_ttl", "action_set", "group",
-                            "packet_out")
-
-Dec = Callable[[int, memoryview, int], list[Action]]
-
-
-def _port16(port: int) -> int:
-    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
-                                         0xFFFE, 0xFFFF):
-        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
-    return port
-
-
-def _check_output_port(port: int) -> None:
-    """OVS ``ofpact_check_output_port`` (with max_ports = OFPP_MAX)."""
-    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
-                                         0xFFFE):
-        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
-
-
-
-
-
 
 
 def load_segments(f: Field, value: int, mask: int) -> list[tuple[Subfield, int]]:

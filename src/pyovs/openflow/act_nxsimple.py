@@ -15,6 +15,8 @@ from typing import Final
 
 from .act_std import parse_output
 from .act_wire import (
+    PACKET_IN_REASONS,
+    Dec,
     check_subfield,
     const,
     decode_ofs_nbits,
@@ -74,30 +76,6 @@ from .ports import (
 )
 from .protocols import NXM_OF11_UP, OF13_UP
 from .subfield import Subfield, format_subfield, parse_subfield
-
-ETH_TYPE_VLAN_8021Q: Final = 0x8100
-ETH_TYPE_VLAN_8021AD: Final = 0x88A8
-OFPVID12_PRESENT: Final = 0x1000
-PACKET_IN_REASONS: Final = ("no_match", "action", "invalid_ttl", "action_set", "group",
-                            "packet_out")
-
-Dec = Callable[[int, memoryview, int], list[Action]]
-
-
-def _port16(port: int) -> int:
-    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
-                                         0xFFFE, 0xFFFF):
-        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
-    return port
-
-
-def _check_output_port(port: int) -> None:
-    """OVS ``ofpact_check_output_port`` (with max_ports = OFPP_MAX)."""
-    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
-                                         0xFFFE):
-        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
-
-
 
 NXAC2_MAX_LEN, NXAC2_CONTROLLER_ID, NXAC2_REASON, NXAC2_USERDATA, NXAC2_PAUSE, NXAC2_METER_ID = \
     range(6)

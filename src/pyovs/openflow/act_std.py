@@ -14,7 +14,11 @@ from collections.abc import Callable
 from typing import Final
 
 from .act_wire import (
+    ETH_TYPE_VLAN_8021AD,
+    ETH_TYPE_VLAN_8021Q,
+    OFPVID12_PRESENT,
     U16,
+    Dec,
     arg_parser,
     atoi,
     const,
@@ -30,6 +34,7 @@ from .act_wire import (
     tmpl,
     zeros,
 )
+from .act_wire import check_output_port as _check_output_port
 from .action_table import put_raw
 from .actions import (
     Action,
@@ -82,30 +87,6 @@ from .values import (
     ipv4_to_str,
     scan_eth,
 )
-
-ETH_TYPE_VLAN_8021Q: Final = 0x8100
-ETH_TYPE_VLAN_8021AD: Final = 0x88A8
-OFPVID12_PRESENT: Final = 0x1000
-PACKET_IN_REASONS: Final = ("no_match", "action", "invalid_ttl", "action_set", "group",
-                            "packet_out")
-
-Dec = Callable[[int, memoryview, int], list[Action]]
-
-
-def _port16(port: int) -> int:
-    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
-                                         0xFFFE, 0xFFFF):
-        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
-    return port
-
-
-def _check_output_port(port: int) -> None:
-    """OVS ``ofpact_check_output_port`` (with max_ports = OFPP_MAX)."""
-    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
-                                         0xFFFE):
-        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
-
-
 
 # --- output, group, enqueue, controller --------------------------------------
 

@@ -17,6 +17,7 @@ from .ctext import str_to_int, strtoll, strtoull
 from .errors import OFError, OFPErr, ParseError
 from .fields import lookup_header, unknown_action_header_error
 from .fieldtypes import Field
+from .ports import OFPP_MAX
 from .subfield import Subfield
 
 U16: Final = struct.Struct("!H")
@@ -320,3 +321,28 @@ def split_arrow(arg: str) -> tuple[str, str]:
     if len(arg) - i <= 2:
         raise ParseError(f"{arg}: missing field name following `->'")
     return arg[:i], arg[i + 2:]
+
+
+# Shared by the action families (act_std, act_nxsimple, act_field).
+
+ETH_TYPE_VLAN_8021Q: Final = 0x8100
+ETH_TYPE_VLAN_8021AD: Final = 0x88A8
+OFPVID12_PRESENT: Final = 0x1000
+PACKET_IN_REASONS: Final = ("no_match", "action", "invalid_ttl", "action_set", "group",
+                            "packet_out")
+
+Dec = Callable[[int, memoryview, int], list[Action]]
+
+
+def port16(port: int) -> int:
+    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
+                                         0xFFFE, 0xFFFF):
+        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
+    return port
+
+
+def check_output_port(port: int) -> None:
+    """OVS ``ofpact_check_output_port`` (with max_ports = OFPP_MAX)."""
+    if port >= OFPP_MAX and port not in (0xFFF8, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC, 0xFFFD,
+                                         0xFFFE):
+        raise OFError(OFPErr.OFPBAC_BAD_OUT_PORT, f"output port {port}")
