@@ -381,8 +381,8 @@ def sorted_lines(names: list[str]) -> str:
     return "".join(f"{n}\n" for n in sorted(names, key=lambda s: s.encode()))
 
 
-def c_atoi(s: str) -> int:
-    """C's ``atoi``/``atoll``: optional blanks and sign, then digits."""
+def leading_int(s: str) -> tuple[int, str]:
+    """(sign, digits) of C's number scanning: optional blanks and sign, then digits."""
     t = s.lstrip(" \t\n\v\f\r")
     sign = -1 if t[:1] == "-" else 1
     if t[:1] in ("+", "-"):
@@ -392,4 +392,10 @@ def c_atoi(s: str) -> int:
         if not ("0" <= c <= "9"):
             break
         digits += c
+    return sign, digits
+
+
+def c_atoi(s: str) -> int:
+    """C's ``atoi``/``atoll``."""
+    sign, digits = leading_int(s)
     return sign * int(digits) if digits else 0

@@ -14,7 +14,7 @@ from pyovs.ctl.idl import IdlRow
 from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.ovsorder import shash_order
 
-from .vsctl_cache import VsctlContext, as_vsctl, c_atoi, pre_get_info, sorted_lines
+from .vsctl_cache import VsctlContext, as_vsctl, c_atoi, leading_int, pre_get_info, sorted_lines
 
 # --- controllers and fail modes -------------------------------------------------
 
@@ -223,15 +223,7 @@ def pre_aa_mapping(ctx: Context) -> None:
 
 def _strtoull_arg(s: str) -> int:
     """``strtoull(s, &end, 10)``, refusing only a string with no digits at all."""
-    t = s.lstrip(" \t\n\v\f\r")
-    sign = -1 if t[:1] == "-" else 1
-    if t[:1] in ("+", "-"):
-        t = t[1:]
-    digits = ""
-    for c in t:
-        if not ("0" <= c <= "9"):
-            break
-        digits += c
+    sign, digits = leading_int(s)
     if not digits:
         raise CtlFatal(f"Invalid argument {s}")
     value = (sign * int(digits)) % 2**64
