@@ -97,6 +97,8 @@ class OvsdbServer:
         self.triggers: list[Trigger] = []
         self.read_only = False
         self._dirty_dbs: set[str] = set()
+        self.commit_hooks: list[Callable[[str, Change], None]] = []
+        """Called after every commit to any database (also ones added later)."""
         server_schema = DatabaseSchema.from_json(SERVER_SCHEMA_JSON)
         self.server_db = Database(server_schema)
         self.dbs["_Server"] = self._entry(self.server_db)
@@ -110,6 +112,8 @@ class OvsdbServer:
         def on_commit(change: Change) -> None:
             self._broadcast(entry, change)
             self._dirty_dbs.add(name)
+            for hook in self.commit_hooks:
+                hook(name, change)
 
         db.listeners.append(on_commit)
         return entry

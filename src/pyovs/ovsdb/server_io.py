@@ -304,11 +304,10 @@ class ServerRunner:
     def configure_remotes(self, remotes: list[str]) -> None:
         """Static remotes, some possibly ``db:`` references, re-read on commits."""
         self.static_remotes = list(remotes)
-        for entry in self.server.dbs.values():
-            entry.db.listeners.append(self._db_changed)
+        self.server.commit_hooks.append(self._db_changed)
         self._spawn(self._apply_remotes())
 
-    def _db_changed(self, change: Change) -> None:
+    def _db_changed(self, name: str, change: Change) -> None:
         if any(r.startswith("db:") for r in self.static_remotes):
             self._spawn(self._apply_remotes())
 
