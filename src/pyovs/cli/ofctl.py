@@ -1,0 +1,229 @@
+"""``pyovs-ofctl``: the ovs-ofctl command line on the pyovs OpenFlow library.
+
+A drop-in for ``ovs-ofctl`` (utilities/ovs-ofctl.c in OVS 3.1): the same
+options, command names, argument counts, messages and exit codes, so that
+scripts written for one run with the other.  The protocol work lives in
+``pyovs.openflow``; this module is only the edge that turns a command line
+into calls on it and prints the results:
+
+* options are parsed by ``cmdline.getopt_long`` (GNU permutation, glibc's
+  error texts) from ovs-ofctl's own option table, so an option ovs-ofctl
+  accepts is never "unrecognized" here even where it has no effect yet;
+* ``-O``/``--protocols`` is ``ofputil_versions_from_string``: names
+  separated by commas or white space, case-insensitive, a bad one fatal;
+  the default is OpenFlow10 only, as ovs-ofctl;
+* commands come from one table (``COMMANDS``) checked by
+  ``cmdline.run_command``, which words missing/extra argument errors as
+  ``ovs_cmdl_run_command`` does.
+
+Offline commands come first (``ofp-print``); the commands that talk to a
+switch will resolve their target as ovs-ofctl does and run over
+``pyovs.openflow.connection``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Final
+
+from pyovs import __version__
+from pyovs.cli.cmdline import (
+    VLOG_LONG_OPTIONS,
+    VLOG_SHORT_OPTIONS,
+    Command,
+    Fatal,
+    getopt_long,
+    main_wrapper,
+    run_command,
+)
+from pyovs.openflow.act_wire import atoi
+from pyovs.openflow.ofprint import ofp_to_string
+
+__all__ = ["COMMANDS", "Options", "main", "parse_hex", "versions_from_string"]
+
+_VERSION_NAMES: Final = {
+    "openflow10": 1, "openflow11": 2, "openflow12": 3,
+    "openflow13": 4, "openflow14": 5, "openflow15": 6,
+}
+
+_LONG_OPTIONS: Final = (
+    "timeout=", "strict", "readd", "flow-format=", "packet-in-format=", "more",
+    "timestamp", "sort==", "rsort==", "names", "no-names", "stats", "no-stats",
+    "unixctl=", "help", "option", "bundle", "color==", "may-create", "pcap",
+    "raw", "read-only",
+    # DAEMON_LONG_OPTIONS
+    "detach", "no-chdir", "no-self-confinement", "pidfile==", "overwrite-pidfile",
+    "monitor", "user=",
+    # OFP_VERSION_LONG_OPTIONS
+    "version", "protocols=",
+    *VLOG_LONG_OPTIONS,
+    # STREAM_SSL_LONG_OPTIONS
+    "private-key=", "certificate=", "ca-cert=", "ssl-protocols=", "ssl-ciphers=",
+)
+_SHORT_OPTIONS: Final = "t:F:P:mhoVO:p:c:C:" + VLOG_SHORT_OPTIONS
+_SHORT_TO_LONG: Final = {
+    "-t": "--timeout", "-F": "--flow-format", "-P": "--packet-in-format",
+    "-m": "--more", "-h": "--help", "-o": "--option", "-V": "--version",
+    "-O": "--protocols", "-p": "--private-key", "-c": "--certificate",
+    "-C": "--ca-cert", "-v": "--verbose",
+}
+
+
+@dataclass(slots=True)
+class Options:
+    """The global options that change what a command does."""
+
+    versions: int = 1 << 1
+    """Allowed OpenFlow versions, a bitmap indexed by wire version (OF1.0 = bit 1)."""
+    raw: bool = False
+    """``--raw``: ``ofp-print -`` reads binary, not hex, from stdin."""
+    strict: bool = False
+    names: bool | None = None
+    stats: bool = True
+    flow_format: str | None = None
+    timeout: int = 0
+    other: list[tuple[str, str]] = field(default_factory=list)
+    """Accepted options without an effect yet (SSL, daemon, logging)."""
+
+
+def versions_from_string(s: str) -> int:
+    """``ofputil_versions_from_string``: the bitmap of versions named in ``s``."""
+    bitmap = 0
+    for key in s.replace(",", " ").split():
+        version = _VERSION_NAMES.get(key.lower())
+        if version is None:
+            raise Fatal(f'Unknown OpenFlow version: "{key}"')
+        bitmap |= 1 << version
+    return bitmap
+
+
+def parse_hex(s: str) -> tuple[bytes, str]:
+    """``ofpbuf_put_hex``: hex byte pairs, separated by any of `` .\\t\\r\\n``.
+
+    Returns the bytes and the text left over where a pair could not be read.
+    """
+    out = bytearray()
+    i, n = 0, len(s)
+    while True:
+        while i < n and s[i] in " .\t\r\n":
+            i += 1
+        pair = s[i:i + 2]
+        if len(pair) < 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
+            return bytes(out), s[i:]
+        out.append(int(pair, 16))
+        i += 2
+
+
+def _usage(program: str) -> str:
+    return (
+        f"{program}: OpenFlow switch management utility\n"
+        f"usage: {program} [OPTIONS] COMMAND [ARG...]\n"
+        "\nFor OpenFlow switches:\n"
+        "  show SWITCH                 show OpenFlow information\n"
+        "  dump-flows SWITCH           print all flow entries\n"
+        "  dump-flows SWITCH FLOW      print matching FLOWs\n"
+        "  add-flow SWITCH FLOW        add flow described by FLOW\n"
+        "  del-flows SWITCH            delete all flows\n"
+        "  del-flows SWITCH FLOW       delete matching FLOWs\n"
+        "\nOther commands:\n"
+        "  ofp-print HEXSTRING [VERBOSITY]  print HEXSTRING as OpenFlow message\n"
+        "  ofp-print - [VERBOSITY]     read HEXSTRING from stdin\n"
+        "  ofp-print --raw - [VERBOSITY]  read raw binary message from stdin\n"
+        "\nOptions:\n"
+        "  -O, --protocols=LIST        allowed OpenFlow versions (default: OpenFlow10)\n"
+        "  --strict                    use strict match for flow commands\n"
+        "  --names, --no-names         show port and table names\n"
+        "  --no-stats                  do not show flow statistics in dump-flows\n"
+        "  -t, --timeout=SECS          give up after SECS seconds\n"
+        "  -h, --help                  display this help message\n"
+        "  -V, --version               display version information\n"
+    )
+
+
+def parse_options(program: str, argv: list[str]) -> tuple[Options, list[str]]:
+    """Parse ovs-ofctl's options (``argv`` without argv[0]); return them and the words.
+
+    ``SystemExit`` ends the run for ``--help`` and ``--version``.
+    """
+    opts = Options()
+    parsed, operands = getopt_long(program, argv, _SHORT_OPTIONS, _LONG_OPTIONS)
+    for name, arg in parsed:
+        name = _SHORT_TO_LONG.get(name, name)
+        if name == "--help":
+            sys.stdout.write(_usage(program))
+            raise SystemExit(0)
+        if name == "--version":
+            sys.stdout.write(f"{program} (pyovs) {__version__}\n")
+            raise SystemExit(0)
+        if name == "--protocols":
+            opts.versions = versions_from_string(arg)
+        elif name == "--raw":
+            opts.raw = True
+        elif name == "--strict":
+            opts.strict = True
+        elif name in ("--names", "--no-names"):
+            opts.names = name == "--names"
+        elif name in ("--stats", "--no-stats"):
+            opts.stats = name == "--stats"
+        elif name == "--flow-format":
+            opts.flow_format = arg
+        elif name == "--timeout":
+            opts.timeout = atoi(arg)
+        else:
+            opts.other.append((name, arg))
+    return opts, operands
+
+
+class Ofctl:
+    """One run of the tool: its options and the command handlers."""
+
+    def __init__(self, program: str, opts: Options) -> None:
+        self.program = program
+        self.opts = opts
+
+    def ofp_print(self, args: list[str]) -> None:
+        """``ofp-print HEX|- [VERBOSITY]``: print a message as OVS does."""
+        verbosity = atoi(args[1]) if len(args) > 1 else 2
+        if args[0] == "-":
+            if self.opts.raw:
+                data = sys.stdin.buffer.read()
+                sys.stdout.write(ofp_to_string(data, verbosity))
+                return
+            text = sys.stdin.readline()
+        else:
+            text = args[0]
+        data, rest = parse_hex(text)
+        if rest:
+            raise Fatal("trailing garbage following hex bytes")
+        sys.stdout.write(ofp_to_string(data, verbosity))
+
+    def commands(self) -> list[Command]:
+        return [
+            Command("ofp-print", None, 1, 2, self.ofp_print),
+        ]
+
+
+COMMANDS: Final = ("ofp-print",)
+"""The commands implemented so far (the rest of ovs-ofctl's table is to come)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    program = os.path.basename(argv[0]) if argv else "pyovs-ofctl"
+
+    def body() -> None:
+        try:
+            opts, words = parse_options(program, argv[1:])
+        except Fatal as e:
+            # glibc's getopt names the program by argv[0] as given, path and all.
+            sys.stderr.write(f"{argv[0] if argv else program}: {e.message}\n")
+            raise Fatal("", e.status) from None
+        run_command(Ofctl(program, opts).commands(), words)
+
+    return main_wrapper(program, body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
