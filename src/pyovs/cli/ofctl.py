@@ -38,8 +38,21 @@ from pyovs.cli.cmdline import (
     main_wrapper,
     run_command,
 )
+from pyovs.cli.ofctl_flow import (
+    choose_protocol,
+    parse_flow_mod,
+    protocol_name,
+    protocol_version,
+    protocols_from_string,
+    protocols_from_versions,
+    protocols_to_string,
+    version_names,
+)
+from pyovs.openflow import codec
 from pyovs.openflow.act_wire import atoi
+from pyovs.openflow.msg_flow import FlowMod
 from pyovs.openflow.ofprint import ofp_to_string
+from pyovs.openflow.protocols import ANY, OF10_NXM_ANY, OF10_STD_ANY, Protocol
 
 __all__ = ["COMMANDS", "Options", "main", "parse_hex", "versions_from_string"]
 
@@ -82,7 +95,10 @@ class Options:
     strict: bool = False
     names: bool | None = None
     stats: bool = True
-    flow_format: str | None = None
+    allowed: int = ANY
+    """Flow protocols allowed by ``-F`` and ``-O`` together (``allowed_protocols``)."""
+    verbosity: int = 0
+    """``-m``/``--more``, once per level."""
     timeout: int = 0
     other: list[tuple[str, str]] = field(default_factory=list)
     """Accepted options without an effect yet (SSL, daemon, logging)."""
@@ -168,11 +184,20 @@ def parse_options(program: str, argv: list[str]) -> tuple[Options, list[str]]:
         elif name in ("--stats", "--no-stats"):
             opts.stats = name == "--stats"
         elif name == "--flow-format":
-            opts.flow_format = arg
+            opts.allowed = protocols_from_string(arg)
+        elif name == "--more":
+            opts.verbosity += 1
         elif name == "--timeout":
             opts.timeout = atoi(arg)
         else:
             opts.other.append((name, arg))
+    version_protocols = protocols_from_versions(opts.versions)
+    if not opts.allowed & version_protocols:
+        raise Fatal(f"None of the enabled OpenFlow versions ({version_names(opts.versions)}) "
+                    "supports any of the enabled flow formats "
+                    f"({protocols_to_string(opts.allowed)}).  (Use -O to enable "
+                    "additional OpenFlow versions or -F to enable additional flow formats.)")
+    opts.allowed &= version_protocols
     return opts, operands
 
 
@@ -182,6 +207,8 @@ class Ofctl:
     def __init__(self, program: str, opts: Options) -> None:
         self.program = program
         self.opts = opts
+        self.xid = 0
+        """The last transaction id used (OVS ``alloc_xid`` starts at 1)."""
 
     def ofp_print(self, args: list[str]) -> None:
         """``ofp-print HEX|- [VERBOSITY]``: print a message as OVS does."""
@@ -199,13 +226,66 @@ class Ofctl:
             raise Fatal("trailing garbage following hex bytes")
         sys.stdout.write(ofp_to_string(data, verbosity))
 
+    def _print_flow_mods(self, fms: list[FlowMod], usable: int) -> None:
+        """``ofctl_parse_flows__``: the protocol chosen, then each flow mod as sent."""
+        sys.stdout.write(f"usable protocols: {protocols_to_string(usable)}\n")
+        protocol = choose_protocol(usable, self.opts.allowed)
+        sys.stdout.write(f"chosen protocol: {protocol_name(protocol)}\n")
+        for fm in fms:
+            self.xid += 1
+            data = codec.encode(codec.make(fm, protocol_version(protocol), self.xid,
+                                           flow_mod_raw(protocol)))
+            sys.stdout.write(ofp_to_string(data, self.opts.verbosity))
+        sys.stdout.flush()
+
+    def parse_flow(self, args: list[str]) -> None:
+        """``parse-flow FLOW``: parse as add-flow would and print what would be sent."""
+        fm, usable = parse_flow_mod(args[0])
+        self._print_flow_mods([fm], usable)
+
+    def parse_flows(self, args: list[str]) -> None:
+        """``parse-flows FILE``: the same for each flow in FILE (``-`` for stdin)."""
+        name = args[0]
+        try:
+            if name == "-":
+                lines = sys.stdin.read().splitlines()
+            else:
+                with open(name, encoding="utf-8", errors="surrogateescape") as f:
+                    lines = f.read().splitlines()
+        except OSError as e:
+            raise Fatal(f"{name}: open failed ({os.strerror(e.errno or 0)})") from None
+        fms: list[FlowMod] = []
+        usable: int = ANY
+        for number, line in enumerate(lines, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            try:
+                fm, got = parse_flow_mod(text)
+            except Fatal as e:
+                raise Fatal(f"{name}:{number}: {e.message}") from None
+            fms.append(fm)
+            usable &= got
+        self._print_flow_mods(fms, usable)
+
     def commands(self) -> list[Command]:
         return [
+            Command("parse-flow", None, 1, 1, self.parse_flow),
+            Command("parse-flows", None, 1, 1, self.parse_flows),
             Command("ofp-print", None, 1, 2, self.ofp_print),
         ]
 
 
-COMMANDS: Final = ("ofp-print",)
+def flow_mod_raw(protocol: Protocol) -> str:
+    """The flow-mod message type a protocol uses (``ofputil_encode_flow_mod``)."""
+    if protocol & OF10_STD_ANY:
+        return "OFPT10_FLOW_MOD"
+    if protocol & OF10_NXM_ANY:
+        return "NXT_FLOW_MOD"
+    return "OFPT11_FLOW_MOD"
+
+
+COMMANDS: Final = ("parse-flow", "parse-flows", "ofp-print")
 """The commands implemented so far (the rest of ovs-ofctl's table is to come)."""
 
 

@@ -1,0 +1,267 @@
+"""Flow text for pyovs-ofctl: ``parse_ofp_str`` and protocol choice.
+
+ovs-ofctl reads a flow (``add-flow``, ``parse-flow``, ``dump-flows``
+filters) with ``parse_ofp_str`` (lib/ofp-flow.c): the match keys go to
+``match_text``, the actions to ``act_text``, and the remaining keywords
+(``priority``, ``cookie``, timeouts, ``table``, flags...) fill the flow mod.
+Every piece narrows the set of flow protocols able to express the flow;
+the tool then picks the lowest-numbered usable protocol that its ``-O``/``-F``
+options allow.  This module is that step, with OVS's names for protocol sets
+("any", "OpenFlow10", "NXM,OXM") and its error texts, so that ``parse-flow``
+and the commands that send flows choose the same encoding as ovs-ofctl.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Final
+
+from pyovs.cli.cmdline import Fatal
+from pyovs.openflow.act_check import check_actions, is_consistent
+from pyovs.openflow.act_text import parse_actions
+from pyovs.openflow.act_wire import str_to_u16, str_to_u64
+from pyovs.openflow.actions import ParseCtx
+from pyovs.openflow.ctext import parse_key_value
+from pyovs.openflow.errors import OFError, ParseError
+from pyovs.openflow.match import MatchBuilder
+from pyovs.openflow.match_text import apply_match_key, finish_match
+from pyovs.openflow.msg_flow import Command, FlowFlags, FlowMod
+from pyovs.openflow.protocols import (
+    ANY,
+    ANY_OXM,
+    OF10_ANY,
+    OF10_NXM_ANY,
+    OF10_STD_ANY,
+    OF11_UP,
+    OF12_UP,
+    OF13_UP,
+    TID,
+    Protocol,
+)
+
+__all__ = [
+    "choose_protocol", "parse_flow_mod", "protocol_name", "protocol_version",
+    "protocols_from_string", "protocols_from_versions", "protocols_to_string",
+    "version_names",
+]
+
+OFPTT_ALL: Final = 0xFF
+NXM_OF11_UP: Final = OF10_NXM_ANY | OF11_UP
+
+_NAMES: Final = {
+    Protocol.OF10_STD: "OpenFlow10-table_id", Protocol.OF10_STD_TID: "OpenFlow10+table_id",
+    Protocol.OF10_NXM: "NXM-table_id", Protocol.OF10_NXM_TID: "NXM+table_id",
+    Protocol.OF11_STD: "OpenFlow11", Protocol.OF12_OXM: "OXM-OpenFlow12",
+    Protocol.OF13_OXM: "OXM-OpenFlow13", Protocol.OF14_OXM: "OXM-OpenFlow14",
+    Protocol.OF15_OXM: "OXM-OpenFlow15",
+}
+# OVS's proto_abbrevs, in its order (the first that fits is used).
+_ABBREVS: Final = ((ANY, "any"), (OF10_STD_ANY, "OpenFlow10"), (OF10_NXM_ANY, "NXM"),
+                   (ANY_OXM, "OXM"))
+_VERSION: Final = {
+    Protocol.OF10_STD: 1, Protocol.OF10_STD_TID: 1, Protocol.OF10_NXM: 1,
+    Protocol.OF10_NXM_TID: 1, Protocol.OF11_STD: 2, Protocol.OF12_OXM: 3,
+    Protocol.OF13_OXM: 4, Protocol.OF14_OXM: 5, Protocol.OF15_OXM: 6,
+}
+_FROM_VERSION: Final = {1: OF10_ANY, 2: Protocol.OF11_STD, 3: Protocol.OF12_OXM,
+                        4: Protocol.OF13_OXM, 5: Protocol.OF14_OXM, 6: Protocol.OF15_OXM}
+VERSION_NAMES: Final = {1: "OpenFlow10", 2: "OpenFlow11", 3: "OpenFlow12",
+                        4: "OpenFlow13", 5: "OpenFlow14", 6: "OpenFlow15"}
+
+
+def protocol_name(p: Protocol) -> str:
+    """``ofputil_protocol_to_string`` for one protocol bit."""
+    return _NAMES[p]
+
+
+def protocol_version(p: Protocol) -> int:
+    """The OpenFlow wire version a single protocol speaks."""
+    return _VERSION[p]
+
+
+def _bits(protocols: int) -> list[Protocol]:
+    return [Protocol(1 << i) for i in range(9) if protocols >> i & 1]
+
+
+def protocols_to_string(protocols: int) -> str:
+    """``ofputil_protocols_to_string``: "none", "any", "NXM,OXM", ..."""
+    if not protocols:
+        return "none"
+    parts = []
+    while protocols:
+        for bits, name in _ABBREVS:
+            if protocols & bits == bits:
+                parts.append(name)
+                protocols &= ~bits
+                break
+        else:
+            low = protocols & -protocols
+            parts.append(_NAMES[Protocol(low)])
+            protocols &= ~low
+    return ",".join(parts)
+
+
+def protocols_from_string(s: str) -> Protocol:
+    """``ofputil_protocols_from_string`` (the ``-F`` argument)."""
+    protocols = Protocol.NONE
+    for word in s.split(","):
+        if not word:
+            continue
+        low = word.lower()
+        found = next((p for p, n in _NAMES.items() if n.lower() == low), None)
+        if found is None:
+            found = next((p for p, n in _ABBREVS if n.lower() == low), None)
+        if found is None:
+            raise Fatal(f"{word}: unknown flow protocol")
+        protocols |= found
+    if not protocols:
+        raise Fatal(f"{s}: no flow protocol specified")
+    return protocols
+
+
+def protocols_from_versions(versions: int) -> Protocol:
+    """``ofputil_protocols_from_version_bitmap``."""
+    out = Protocol.NONE
+    for v, p in _FROM_VERSION.items():
+        if versions >> v & 1:
+            out |= p
+    return out
+
+
+def version_names(versions: int) -> str:
+    """``ofputil_format_version_bitmap_names``."""
+    return ", ".join(n for v, n in VERSION_NAMES.items() if versions >> v & 1)
+
+
+def choose_protocol(usable: int, allowed: int) -> Protocol:
+    """The lowest-numbered protocol both usable and allowed, or ``Fatal``."""
+    both = usable & allowed
+    if not both:
+        raise Fatal("no usable protocol")
+    return Protocol(both & -both)
+
+
+def _extract_actions(text: str) -> tuple[str, str | None]:
+    """``ofp_extract_actions``: (text before "action", actions after its "=")."""
+    at = text.find("action")
+    if at < 0:
+        return text, None
+    eq = text.find("=", at + 1)
+    return text[:at], (text[eq + 1:] if eq >= 0 else None)
+
+
+_FLAG_KEYS: Final = {
+    "send_flow_rem": (FlowFlags.SEND_FLOW_REM, ANY),
+    "check_overlap": (FlowFlags.CHECK_OVERLAP, ANY),
+    "reset_counts": (FlowFlags.RESET_COUNTS, OF12_UP),
+    "no_packet_counts": (FlowFlags.NO_PKT_COUNTS, OF13_UP),
+    "no_byte_counts": (FlowFlags.NO_BYT_COUNTS, OF13_UP),
+}
+_IGNORED: Final = frozenset({"duration", "n_packets", "n_bytes", "idle_age", "hard_age"})
+
+
+def parse_flow_mod(text: str, command: int = Command.ADD) -> tuple[FlowMod, Protocol]:
+    """``parse_ofp_flow_mod_str`` for an add/modify/delete; ``Fatal`` with OVS's text."""
+    try:
+        return _parse(text, command)
+    except ParseError as e:
+        raise Fatal(str(e)) from None
+
+
+def _parse(text: str, command: int) -> tuple[FlowMod, Protocol]:
+    has_actions = command in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT)
+    has_flags = has_actions
+    has_out_port = command in (Command.DELETE, Command.DELETE_STRICT)
+    has_priority = command != Command.DELETE
+    usable: int = ANY
+    fm = FlowMod(command=command, table_id=OFPTT_ALL,
+                 new_cookie=(1 << 64) - 1 if command in (Command.MODIFY,
+                                                        Command.MODIFY_STRICT) else 0)
+    act_text: str | None = None
+    if has_actions:
+        text, act_text = _extract_actions(text)
+        if act_text is None:
+            raise Fatal("must specify an action")
+    b = MatchBuilder()
+    flags = FlowFlags(0)
+    pos = 0
+    while (item := parse_key_value(text, pos)) is not None:
+        name, value, pos = item
+        if has_flags and name in _FLAG_KEYS:
+            flag, narrow = _FLAG_KEYS[name]
+            flags |= flag
+            usable &= narrow
+            continue
+        if name in ("no_readonly_table", "allow_hidden_fields"):
+            continue
+        got = apply_match_key(b, name, value)
+        if got is not None:
+            usable &= got
+            continue
+        if not value:
+            raise Fatal(f"field {name} missing value")
+        fm, usable = _keyword(fm, usable, name, value, has_out_port, has_priority,
+                              has_actions)
+    match, narrowed = finish_match(b, Protocol(usable))
+    usable = narrowed
+    if not fm.cookie_mask and fm.new_cookie == (1 << 64) - 1 and command in (
+            Command.MODIFY, Command.MODIFY_STRICT):
+        fm = replace(fm, new_cookie=0)
+    fm = replace(fm, match=match, flags=flags)
+    if act_text is not None:
+        ctx = ParseCtx()
+        actions = parse_actions(act_text, ctx)
+        usable &= ctx.usable
+        try:
+            actions = check_actions(actions, match, table_id=fm.table_id)
+        except OFError as e:
+            raise Fatal(f"actions are invalid with specified match ({e.name})") from None
+        if not is_consistent(actions, match):
+            usable &= OF10_ANY
+        if not usable:
+            raise Fatal("actions are invalid with specified match "
+                        "(OFPBAC_MATCH_INCONSISTENT)")
+        fm = replace(fm, actions=actions)
+    return fm, Protocol(usable)
+
+
+def _keyword(fm: FlowMod, usable: int, name: str, value: str, has_out_port: bool,
+             has_priority: bool, has_timeouts: bool) -> tuple[FlowMod, int]:
+    if name == "table":
+        from pyovs.openflow.act_wire import parse_table
+        table = parse_table(value, None)
+        if table is None:
+            raise Fatal(f'unknown table "{value}"')
+        if table != OFPTT_ALL:
+            usable &= TID
+        return replace(fm, table_id=table), usable
+    if has_out_port and name == "out_port":
+        from pyovs.openflow.ports import parse_port
+        port = parse_port(value)
+        if port is None:
+            raise Fatal(f"{value} is not a valid OpenFlow port")
+        return replace(fm, out_port=port), usable
+    if has_priority and name == "priority":
+        return replace(fm, priority=str_to_u16(value, name)), usable
+    if has_timeouts and name == "idle_timeout":
+        return replace(fm, idle_timeout=str_to_u16(value, name)), usable
+    if has_timeouts and name == "hard_timeout":
+        return replace(fm, hard_timeout=str_to_u16(value, name)), usable
+    if fm.command == Command.ADD and name == "importance":
+        return replace(fm, importance=str_to_u16(value, name)), usable
+    if name == "cookie":
+        cookie, slash, mask = value.partition("/")
+        if slash:
+            if fm.command == Command.ADD:
+                raise Fatal("flow additions cannot use a cookie mask")
+            cookie_mask = str_to_u64(mask)
+            if cookie_mask:
+                usable &= NXM_OF11_UP
+            return replace(fm, cookie=str_to_u64(cookie), cookie_mask=cookie_mask), usable
+        if fm.command not in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT):
+            raise Fatal(f"cannot set cookie (to match on a cookie, specify a mask, "
+                        f"e.g. cookie={value}/-1)")
+        return replace(fm, new_cookie=str_to_u64(value)), usable
+    if name in _IGNORED:
+        return fm, usable
+    raise Fatal(f"unknown keyword {name}")
