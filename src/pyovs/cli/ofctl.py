@@ -16,9 +16,12 @@ into calls on it and prints the results:
   ``cmdline.run_command``, which words missing/extra argument errors as
   ``ovs_cmdl_run_command`` does.
 
-Offline commands come first (``ofp-print``); the commands that talk to a
-switch will resolve their target as ovs-ofctl does and run over
-``pyovs.openflow.connection``.
+Offline commands (``ofp-print``, ``parse-flow[s]``) need no switch; the
+switch commands (``show``, ``dump-flows``, ``add-flow``, ``del-flows``) find
+their target with ``ofctl_target`` and talk through ``ofctl_session``.
+What they print is the library's ``ofp_to_string`` of each reply, as
+ovs-ofctl prints with ``ofp_print``, so the xids in those lines must be the
+ones ovs-ofctl would use (see ``_open`` and ``show``).
 """
 
 from __future__ import annotations
@@ -48,9 +51,16 @@ from pyovs.cli.ofctl_flow import (
     protocols_to_string,
     version_names,
 )
+from pyovs.cli.ofctl_session import Session
+from pyovs.cli.ofctl_target import open_target
 from pyovs.openflow import codec
 from pyovs.openflow.act_wire import atoi
+from pyovs.openflow.codec import Message
+from pyovs.openflow.msg_basic import ErrorMsg, FeaturesRequest, GetConfigRequest
+from pyovs.openflow.msg_flow import Command as FlowCommand
 from pyovs.openflow.msg_flow import FlowMod
+from pyovs.openflow.msg_flowstats import FlowStatsReply, FlowStatsRequest, format_flow_stats
+from pyovs.openflow.msg_port import PortDescRequest
 from pyovs.openflow.ofprint import ofp_to_string
 from pyovs.openflow.protocols import ANY, OF10_NXM_ANY, OF10_STD_ANY, Protocol
 
@@ -268,8 +278,87 @@ class Ofctl:
             usable &= got
         self._print_flow_mods(fms, usable)
 
+    def _open(self, name: str, with_flow: bool = False) -> Session:
+        # When a command has flow text, ovs-ofctl first reads the switch's
+        # table and port names over two short connections (hello + table
+        # stats, hello + features), which use xids 1-4.  pyovs does not need
+        # them yet, but keeps the xids (they show in dump output) the same.
+        return Session(open_target(name), self.opts.versions, name,
+                       first_xid=5 if with_flow else 1)
+
+    def _print(self, msg: Message, verbosity: int) -> None:
+        sys.stdout.write(ofp_to_string(codec.encode(msg), verbosity))
+
+    def show(self, args: list[str]) -> None:
+        """``show SWITCH``: features, port descriptions, switch config."""
+        s = self._open(args[0])
+        try:
+            verbosity = self.opts.verbosity + 1
+            for m in s.transact(FeaturesRequest()):
+                self._print(m, verbosity)
+            if s.version >= 4:
+                for m in s.transact(PortDescRequest()):
+                    self._print(m, verbosity)
+            # ovs-ofctl skips one xid before its get-config request (4 after
+            # the features, 5 after the port descriptions); the xids show.
+            for m in s.transact(GetConfigRequest(), xid=5 if s.version >= 4 else 4):
+                self._print(m, verbosity)
+        finally:
+            s.close()
+
+    def dump_flows(self, args: list[str]) -> None:
+        """``dump-flows SWITCH [FLOW]``: the flow table, as replies or flow lines."""
+        fm, usable = parse_flow_mod(args[1] if len(args) > 1 else "", FlowCommand.DELETE)
+        s = self._open(args[0], len(args) > 1)
+        try:
+            protocol = s.set_protocol_for_dump(usable, self.opts.allowed)
+            request = FlowStatsRequest(fm.match, fm.table_id, fm.out_port, fm.out_group,
+                                       fm.cookie, fm.cookie_mask)
+            raw = "NXST_FLOW_REQUEST" if protocol == Protocol.OF10_NXM else None
+            replies = s.transact(request, raw)
+            if self.opts.stats:
+                for m in replies:
+                    self._print(m, self.opts.verbosity + 1)
+                return
+            for m in replies:
+                if isinstance(m.body, FlowStatsReply):
+                    for fs in m.body.flows:
+                        sys.stdout.write(f" {format_flow_stats(fs, show_stats=False)}\n")
+                elif isinstance(m.body, ErrorMsg):
+                    self._print(m, self.opts.verbosity + 1)
+        finally:
+            s.close()
+
+    def _flow_mod(self, args: list[str], command: FlowCommand) -> None:
+        """``add-flow``/``del-flows``: one flow mod in the best allowed protocol."""
+        text = args[1] if len(args) > 1 else ""
+        if command == FlowCommand.DELETE and self.opts.strict:
+            command = FlowCommand.DELETE_STRICT
+        fm, usable = parse_flow_mod(text, command)
+        s = self._open(args[0], len(args) > 1)
+        try:
+            protocol = choose_protocol(usable, self.opts.allowed)
+            if not s.set_protocol(protocol):
+                raise Fatal("switch does not support the chosen flow format")
+            raw = flow_mod_raw(protocol)
+            for err in s.send_with_barrier(fm, raw):
+                sys.stderr.write(ofp_to_string(codec.encode(err), self.opts.verbosity + 1))
+                raise Fatal("")
+        finally:
+            s.close()
+
+    def add_flow(self, args: list[str]) -> None:
+        self._flow_mod(args, FlowCommand.ADD)
+
+    def del_flows(self, args: list[str]) -> None:
+        self._flow_mod(args, FlowCommand.DELETE)
+
     def commands(self) -> list[Command]:
         return [
+            Command("show", None, 1, 1, self.show),
+            Command("dump-flows", None, 1, 2, self.dump_flows),
+            Command("add-flow", None, 2, 2, self.add_flow),
+            Command("del-flows", None, 1, 2, self.del_flows),
             Command("parse-flow", None, 1, 1, self.parse_flow),
             Command("parse-flows", None, 1, 1, self.parse_flows),
             Command("ofp-print", None, 1, 2, self.ofp_print),
@@ -285,7 +374,8 @@ def flow_mod_raw(protocol: Protocol) -> str:
     return "OFPT11_FLOW_MOD"
 
 
-COMMANDS: Final = ("parse-flow", "parse-flows", "ofp-print")
+COMMANDS: Final = ("show", "dump-flows", "add-flow", "del-flows", "parse-flow",
+                   "parse-flows", "ofp-print")
 """The commands implemented so far (the rest of ovs-ofctl's table is to come)."""
 
 
