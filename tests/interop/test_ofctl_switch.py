@@ -4,7 +4,7 @@ pyovsdb-server holds the configuration; the real ``ovs-vswitchd`` (userspace
 ``netdev`` datapath, in a network namespace of its own because two netdev
 vswitchds cannot share one) serves bridge ``br0`` on
 ``$OVS_RUNDIR/br0.mgmt``.  Each command runs through both tools by bridge
-name, in OpenFlow 1.0 and 1.3: the printed output (durations masked) and the
+name, in OpenFlow 1.0, 1.3 and 1.5: the printed output (durations masked) and the
 exit status must be the same, and flows added by one are seen by the other.
 """
 
@@ -101,7 +101,7 @@ def test_commands_match_real_ovs_ofctl(tmp_path: Path) -> None:
             assert ours == theirs, (ours[1] + ours[2], theirs[1] + theirs[2])
             return ours[1]
 
-        for proto in ("OpenFlow10", "OpenFlow13"):
+        for proto in ("OpenFlow10", "OpenFlow13", "OpenFlow15"):
             o = ("-O", proto)
             assert "dpid:0000000000000042" in same(*o, "show", "br0")
             same(*o, "del-flows", "br0")
