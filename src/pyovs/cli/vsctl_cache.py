@@ -26,6 +26,7 @@ from pyovs.ctl.idl import Idl, IdlRow, Txn
 from pyovs.ctl.session import escape_args
 from pyovs.ovsdb.data import Atom, Datum, SymbolTable, Uuid
 from pyovs.ovsdb.ovsorder import shash_order
+from pyovs.ovsdb.table_format import c_atoi
 
 __all__ = ["VsctlContext", "as_vsctl", "c_atoi", "pre_get_info", "sorted_lines"]
 
@@ -379,23 +380,3 @@ def pre_get_info(ctx: Context) -> None:
 def sorted_lines(names: list[str]) -> str:
     """One name per line in byte order (OVS's ``svec_sort`` then print)."""
     return "".join(f"{n}\n" for n in sorted(names, key=lambda s: s.encode()))
-
-
-def leading_int(s: str) -> tuple[int, str]:
-    """(sign, digits) of C's number scanning: optional blanks and sign, then digits."""
-    t = s.lstrip(" \t\n\v\f\r")
-    sign = -1 if t[:1] == "-" else 1
-    if t[:1] in ("+", "-"):
-        t = t[1:]
-    digits = ""
-    for c in t:
-        if not ("0" <= c <= "9"):
-            break
-        digits += c
-    return sign, digits
-
-
-def c_atoi(s: str) -> int:
-    """C's ``atoi``/``atoll``."""
-    sign, digits = leading_int(s)
-    return sign * int(digits) if digits else 0

@@ -13,8 +13,9 @@ from pyovs.ctl.engine import Context, CtlFatal
 from pyovs.ctl.idl import IdlRow
 from pyovs.ovsdb.data import Datum
 from pyovs.ovsdb.ovsorder import shash_order
+from pyovs.ovsdb.table_format import c_atoi, leading_int
 
-from .vsctl_cache import VsctlContext, as_vsctl, c_atoi, leading_int, pre_get_info, sorted_lines
+from .vsctl_cache import VsctlContext, as_vsctl, pre_get_info, sorted_lines
 
 # --- controllers and fail modes -------------------------------------------------
 

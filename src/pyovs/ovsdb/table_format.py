@@ -151,23 +151,29 @@ class TableStyle:
             self.cell_format = CellFormat.BARE
             self.headings = False
         elif option == "--max-column-width":
-            self.max_column_width = _atoi(arg)
+            self.max_column_width = c_atoi(arg)
         else:
             return False
         return True
 
 
-def _atoi(s: str) -> int:
-    """C's ``atoi``: leading blanks, a sign, digits; anything else stops it."""
+def leading_int(s: str) -> tuple[int, str]:
+    """(sign, digits) as C scans a number: leading blanks, a sign, then digits."""
     t = s.lstrip(" \t\n\v\f\r")
     sign = -1 if t[:1] == "-" else 1
-    if t[:1] in "+-":
+    if t[:1] in ("+", "-"):
         t = t[1:]
     digits = ""
     for c in t:
         if not ("0" <= c <= "9"):
             break
         digits += c
+    return sign, digits
+
+
+def c_atoi(s: str) -> int:
+    """C's ``atoi``: leading blanks, a sign, digits; anything else stops it."""
+    sign, digits = leading_int(s)
     return sign * int(digits) if digits else 0
 
 
