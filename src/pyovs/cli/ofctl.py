@@ -12,7 +12,7 @@ into calls on it and prints the results:
 * ``-O``/``--protocols`` is ``ofputil_versions_from_string``: names
   separated by commas or white space, case-insensitive, a bad one fatal;
   the default is OpenFlow10 only, as ovs-ofctl;
-* commands come from one table (``COMMANDS``) checked by
+* commands come from the groups' tables (``Ofctl.commands``) checked by
   ``cmdline.run_command``, which words missing/extra argument errors as
   ``ovs_cmdl_run_command`` does.
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Final
 
 from pyovs import __version__
@@ -41,30 +40,18 @@ from pyovs.cli.cmdline import (
     main_wrapper,
     run_command,
 )
+from pyovs.cli.ofctl_base import Options
 from pyovs.cli.ofctl_flow import (
-    choose_protocol,
-    parse_flow_mod,
-    protocol_name,
-    protocol_version,
     protocols_from_string,
     protocols_from_versions,
     protocols_to_string,
     version_names,
 )
-from pyovs.cli.ofctl_session import Session
-from pyovs.cli.ofctl_target import open_target
-from pyovs.openflow import codec
+from pyovs.cli.ofctl_flows import FlowCommands
+from pyovs.cli.ofctl_switch import SwitchCommands, parse_hex
 from pyovs.openflow.act_wire import atoi
-from pyovs.openflow.codec import Message
-from pyovs.openflow.msg_basic import ErrorMsg, FeaturesRequest, GetConfigRequest
-from pyovs.openflow.msg_flow import Command as FlowCommand
-from pyovs.openflow.msg_flow import FlowMod
-from pyovs.openflow.msg_flowstats import FlowStatsReply, FlowStatsRequest, format_flow_stats
-from pyovs.openflow.msg_port import PortDescRequest
-from pyovs.openflow.ofprint import ofp_to_string
-from pyovs.openflow.protocols import ANY, OF10_NXM_ANY, OF10_STD_ANY, Protocol
 
-__all__ = ["COMMANDS", "Options", "main", "parse_hex", "versions_from_string"]
+__all__ = ["Ofctl", "Options", "command_names", "main", "parse_hex", "versions_from_string"]
 
 _VERSION_NAMES: Final = {
     "openflow10": 1, "openflow11": 2, "openflow12": 3,
@@ -94,26 +81,6 @@ _SHORT_TO_LONG: Final = {
 }
 
 
-@dataclass(slots=True)
-class Options:
-    """The global options that change what a command does."""
-
-    versions: int = 1 << 1
-    """Allowed OpenFlow versions, a bitmap indexed by wire version (OF1.0 = bit 1)."""
-    raw: bool = False
-    """``--raw``: ``ofp-print -`` reads binary, not hex, from stdin."""
-    strict: bool = False
-    names: bool | None = None
-    stats: bool = True
-    allowed: int = ANY
-    """Flow protocols allowed by ``-F`` and ``-O`` together (``allowed_protocols``)."""
-    verbosity: int = 0
-    """``-m``/``--more``, once per level."""
-    timeout: int = 0
-    other: list[tuple[str, str]] = field(default_factory=list)
-    """Accepted options without an effect yet (SSL, daemon, logging)."""
-
-
 def versions_from_string(s: str) -> int:
     """``ofputil_versions_from_string``: the bitmap of versions named in ``s``."""
     bitmap = 0
@@ -123,23 +90,6 @@ def versions_from_string(s: str) -> int:
             raise Fatal(f'Unknown OpenFlow version: "{key}"')
         bitmap |= 1 << version
     return bitmap
-
-
-def parse_hex(s: str) -> tuple[bytes, str]:
-    """``ofpbuf_put_hex``: hex byte pairs, separated by any of `` .\\t\\r\\n``.
-
-    Returns the bytes and the text left over where a pair could not be read.
-    """
-    out = bytearray()
-    i, n = 0, len(s)
-    while True:
-        while i < n and s[i] in " .\t\r\n":
-            i += 1
-        pair = s[i:i + 2]
-        if len(pair) < 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
-            return bytes(out), s[i:]
-        out.append(int(pair, 16))
-        i += 2
 
 
 def _usage(program: str) -> str:
@@ -211,172 +161,16 @@ def parse_options(program: str, argv: list[str]) -> tuple[Options, list[str]]:
     return opts, operands
 
 
-class Ofctl:
-    """One run of the tool: its options and the command handlers."""
-
-    def __init__(self, program: str, opts: Options) -> None:
-        self.program = program
-        self.opts = opts
-        self.xid = 0
-        """The last transaction id used (OVS ``alloc_xid`` starts at 1)."""
-
-    def ofp_print(self, args: list[str]) -> None:
-        """``ofp-print HEX|- [VERBOSITY]``: print a message as OVS does."""
-        verbosity = atoi(args[1]) if len(args) > 1 else 2
-        if args[0] == "-":
-            if self.opts.raw:
-                data = sys.stdin.buffer.read()
-                sys.stdout.write(ofp_to_string(data, verbosity))
-                return
-            text = sys.stdin.readline()
-        else:
-            text = args[0]
-        data, rest = parse_hex(text)
-        if rest:
-            raise Fatal("trailing garbage following hex bytes")
-        sys.stdout.write(ofp_to_string(data, verbosity))
-
-    def _print_flow_mods(self, fms: list[FlowMod], usable: int) -> None:
-        """``ofctl_parse_flows__``: the protocol chosen, then each flow mod as sent."""
-        sys.stdout.write(f"usable protocols: {protocols_to_string(usable)}\n")
-        protocol = choose_protocol(usable, self.opts.allowed)
-        sys.stdout.write(f"chosen protocol: {protocol_name(protocol)}\n")
-        for fm in fms:
-            self.xid += 1
-            data = codec.encode(codec.make(fm, protocol_version(protocol), self.xid,
-                                           flow_mod_raw(protocol)))
-            sys.stdout.write(ofp_to_string(data, self.opts.verbosity))
-        sys.stdout.flush()
-
-    def parse_flow(self, args: list[str]) -> None:
-        """``parse-flow FLOW``: parse as add-flow would and print what would be sent."""
-        fm, usable = parse_flow_mod(args[0])
-        self._print_flow_mods([fm], usable)
-
-    def parse_flows(self, args: list[str]) -> None:
-        """``parse-flows FILE``: the same for each flow in FILE (``-`` for stdin)."""
-        name = args[0]
-        try:
-            if name == "-":
-                lines = sys.stdin.read().splitlines()
-            else:
-                with open(name, encoding="utf-8", errors="surrogateescape") as f:
-                    lines = f.read().splitlines()
-        except OSError as e:
-            raise Fatal(f"{name}: open failed ({os.strerror(e.errno or 0)})") from None
-        fms: list[FlowMod] = []
-        usable: int = ANY
-        for number, line in enumerate(lines, 1):
-            text = line.split("#", 1)[0].strip()
-            if not text:
-                continue
-            try:
-                fm, got = parse_flow_mod(text)
-            except Fatal as e:
-                raise Fatal(f"{name}:{number}: {e.message}") from None
-            fms.append(fm)
-            usable &= got
-        self._print_flow_mods(fms, usable)
-
-    def _open(self, name: str, with_flow: bool = False) -> Session:
-        # When a command has flow text, ovs-ofctl first reads the switch's
-        # table and port names over two short connections (hello + table
-        # stats, hello + features), which use xids 1-4.  pyovs does not need
-        # them yet, but keeps the xids (they show in dump output) the same.
-        return Session(open_target(name), self.opts.versions, name,
-                       first_xid=5 if with_flow else 1)
-
-    def _print(self, msg: Message, verbosity: int) -> None:
-        sys.stdout.write(ofp_to_string(codec.encode(msg), verbosity))
-
-    def show(self, args: list[str]) -> None:
-        """``show SWITCH``: features, port descriptions, switch config."""
-        s = self._open(args[0])
-        try:
-            verbosity = self.opts.verbosity + 1
-            for m in s.transact(FeaturesRequest()):
-                self._print(m, verbosity)
-            if s.version >= 4:
-                for m in s.transact(PortDescRequest()):
-                    self._print(m, verbosity)
-            # ovs-ofctl skips one xid before its get-config request (4 after
-            # the features, 5 after the port descriptions); the xids show.
-            for m in s.transact(GetConfigRequest(), xid=5 if s.version >= 4 else 4):
-                self._print(m, verbosity)
-        finally:
-            s.close()
-
-    def dump_flows(self, args: list[str]) -> None:
-        """``dump-flows SWITCH [FLOW]``: the flow table, as replies or flow lines."""
-        fm, usable = parse_flow_mod(args[1] if len(args) > 1 else "", FlowCommand.DELETE)
-        s = self._open(args[0], len(args) > 1)
-        try:
-            protocol = s.set_protocol_for_dump(usable, self.opts.allowed)
-            request = FlowStatsRequest(fm.match, fm.table_id, fm.out_port, fm.out_group,
-                                       fm.cookie, fm.cookie_mask)
-            raw = "NXST_FLOW_REQUEST" if protocol == Protocol.OF10_NXM else None
-            replies = s.transact(request, raw)
-            if self.opts.stats:
-                for m in replies:
-                    self._print(m, self.opts.verbosity + 1)
-                return
-            for m in replies:
-                if isinstance(m.body, FlowStatsReply):
-                    for fs in m.body.flows:
-                        sys.stdout.write(f" {format_flow_stats(fs, show_stats=False)}\n")
-                elif isinstance(m.body, ErrorMsg):
-                    self._print(m, self.opts.verbosity + 1)
-        finally:
-            s.close()
-
-    def _flow_mod(self, args: list[str], command: FlowCommand) -> None:
-        """``add-flow``/``del-flows``: one flow mod in the best allowed protocol."""
-        text = args[1] if len(args) > 1 else ""
-        if command == FlowCommand.DELETE and self.opts.strict:
-            command = FlowCommand.DELETE_STRICT
-        fm, usable = parse_flow_mod(text, command)
-        s = self._open(args[0], len(args) > 1)
-        try:
-            protocol = choose_protocol(usable, self.opts.allowed)
-            if not s.set_protocol(protocol):
-                raise Fatal("switch does not support the chosen flow format")
-            raw = flow_mod_raw(protocol)
-            for err in s.send_with_barrier(fm, raw):
-                sys.stderr.write(ofp_to_string(codec.encode(err), self.opts.verbosity + 1))
-                raise Fatal("")
-        finally:
-            s.close()
-
-    def add_flow(self, args: list[str]) -> None:
-        self._flow_mod(args, FlowCommand.ADD)
-
-    def del_flows(self, args: list[str]) -> None:
-        self._flow_mod(args, FlowCommand.DELETE)
+class Ofctl(FlowCommands, SwitchCommands):
+    """One run of the tool: the command groups together."""
 
     def commands(self) -> list[Command]:
-        return [
-            Command("show", None, 1, 1, self.show),
-            Command("dump-flows", None, 1, 2, self.dump_flows),
-            Command("add-flow", None, 2, 2, self.add_flow),
-            Command("del-flows", None, 1, 2, self.del_flows),
-            Command("parse-flow", None, 1, 1, self.parse_flow),
-            Command("parse-flows", None, 1, 1, self.parse_flows),
-            Command("ofp-print", None, 1, 2, self.ofp_print),
-        ]
+        return self.flow_commands() + self.switch_commands()
 
 
-def flow_mod_raw(protocol: Protocol) -> str:
-    """The flow-mod message type a protocol uses (``ofputil_encode_flow_mod``)."""
-    if protocol & OF10_STD_ANY:
-        return "OFPT10_FLOW_MOD"
-    if protocol & OF10_NXM_ANY:
-        return "NXT_FLOW_MOD"
-    return "OFPT11_FLOW_MOD"
-
-
-COMMANDS: Final = ("show", "dump-flows", "add-flow", "del-flows", "parse-flow",
-                   "parse-flows", "ofp-print")
-"""The commands implemented so far (the rest of ovs-ofctl's table is to come)."""
+def command_names() -> list[str]:
+    """The commands implemented so far (the rest of ovs-ofctl's table is to come)."""
+    return [c.name for c in Ofctl("ovs-ofctl", Options()).commands()]
 
 
 def main(argv: list[str] | None = None) -> int:
