@@ -152,11 +152,12 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_group,
         msg_packet,
         msg_port,
+        msg_queue,
         msg_stats,
         msg_table,
     )
     return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
-            msg_stats, msg_table)
+            msg_stats, msg_table, msg_queue)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:
