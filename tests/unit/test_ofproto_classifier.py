@@ -1,0 +1,226 @@
+"""The classifier: lookup against a linear search, megaflow masks, loose/strict/overlap queries."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pyovs.ofproto.classifier import Classifier
+from pyovs.openflow.match import Match, MatchBuilder
+
+# A few slots of different widths, values drawn small so that rules and flows collide.
+SLOTS = {"in_port": 16, "dl_type": 16, "nw_src": 32, "tp_dst": 16, "regs": 512}
+VALUE_BITS = 3
+
+
+@dataclass(eq=False)
+class R:
+    match: Match
+    priority: int
+    name: str = ""
+
+
+def make_match(spec: dict[str, tuple[int, int]]) -> Match:
+    b = MatchBuilder()
+    for slot, (value, mask) in spec.items():
+        b.put(slot, value, mask)
+    return b.freeze()
+
+
+def covers(match: Match, flow: dict[str, int]) -> bool:
+    return all(flow.get(slot, 0) & mask == value for slot, value, mask in match.entries)
+
+
+def brute(rules: list[R], flow: dict[str, int]) -> list[R]:
+    return [r for r in rules if covers(r.match, flow)]
+
+
+masks = st.dictionaries(st.sampled_from(sorted(SLOTS)),
+                        st.sampled_from([1, 3, 5, 7, 0xFF, 0x100 | 7]), max_size=3)
+
+
+@st.composite
+def rule_specs(draw: st.DrawFn) -> tuple[dict[str, tuple[int, int]], int]:
+    mask = draw(st.sampled_from(draw(st.shared(st.lists(masks, min_size=1, max_size=6),
+                                               key="masks"))))
+    spec = {slot: (draw(st.integers(0, 7)) & m, m) for slot, m in mask.items()}
+    return spec, draw(st.integers(0, 6))
+
+
+flows = st.fixed_dictionaries({}, optional={slot: st.integers(0, (1 << 9) - 1)
+                                            for slot in SLOTS})
+
+
+def build(specs: list[tuple[dict[str, tuple[int, int]], int]]) -> tuple[Classifier[R], list[R]]:
+    cls: Classifier[R] = Classifier()
+    live: dict[tuple[Match, int], R] = {}
+    for i, (spec, pri) in enumerate(specs):
+        r = R(make_match(spec), pri, f"r{i}")
+        replaced = cls.insert(r)
+        assert replaced is live.get((r.match, pri))
+        live[(r.match, pri)] = r
+    return cls, list(live.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rule_specs(), max_size=25), st.lists(flows, min_size=1, max_size=8))
+def test_lookup_is_the_highest_priority_covering_rule(specs: list, fls: list) -> None:
+    cls, rules = build(specs)
+    assert len(cls) == len(rules)
+    for flow in fls:
+        got = cls.lookup(flow)
+        hits = brute(rules, flow)
+        if not hits:
+            assert got is None
+        else:
+            assert got is not None and covers(got.match, flow)
+            assert got.priority == max(r.priority for r in hits)
+            assert sorted(map(id, cls.lookup_all(flow))) == sorted(map(id, hits))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rule_specs(), max_size=25), flows, st.randoms(use_true_random=False))
+def test_megaflow_mask_is_sufficient(specs: list, flow: dict[str, int],
+                                     rnd: random.Random) -> None:
+    """A packet differing from ``flow`` only outside ``wc`` gets the same rule."""
+    cls, _ = build(specs)
+    wc: dict[str, int] = {}
+    got = cls.lookup(flow, wc)
+    for _ in range(10):
+        other = {}
+        for slot, width in SLOTS.items():
+            noise = rnd.getrandbits(min(width, 12))
+            keep = wc.get(slot, 0)
+            other[slot] = (flow.get(slot, 0) & keep) | (noise & ~keep)
+        assert cls.lookup(other) is got
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(rule_specs(), max_size=25), st.data())
+def test_remove_then_lookup_matches_linear_search(specs: list, data: st.DataObject) -> None:
+    cls, rules = build(specs)
+    gone = data.draw(st.lists(st.sampled_from(rules), unique_by=id) if rules else st.just([]))
+    for r in gone:
+        assert cls.remove(r)
+        assert not cls.remove(r)
+    left = [r for r in rules if r not in gone]
+    assert len(cls) == len(left)
+    assert sorted(map(id, cls)) == sorted(map(id, left))
+    for flow in data.draw(st.lists(flows, min_size=1, max_size=5)):
+        got = cls.lookup(flow)
+        hits = brute(left, flow)
+        assert (got is None) == (not hits)
+        if got is not None:
+            assert got.priority == max(r.priority for r in hits)
+
+
+def loose(rule: Match, criteria: Match) -> bool:
+    have = {s: (v, m) for s, v, m in rule.entries}
+    return all(have.get(s, (0, 0))[1] & m == m and have.get(s, (0, 0))[0] & m == v
+               for s, v, m in criteria.entries)
+
+
+def overlap(a: Match, b: Match) -> bool:
+    ha = {s: (v, m) for s, v, m in a.entries}
+    for s, v, m in b.entries:
+        va, ma = ha.get(s, (0, 0))
+        if (va ^ v) & ma & m:
+            return False
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(rule_specs(), max_size=25), rule_specs())
+def test_loose_exact_and_overlap_queries(specs: list, probe: tuple) -> None:
+    cls, rules = build(specs)
+    spec, pri = probe
+    m = make_match(spec)
+    assert sorted(map(id, cls.iter_loose(m))) == sorted(
+        id(r) for r in rules if loose(r.match, m))
+    exact = [r for r in rules if r.match == m and r.priority == pri]
+    assert cls.find_exact(m, pri) is (exact[0] if exact else None)
+    assert cls.overlaps(m, pri) == any(r.priority == pri and overlap(r.match, m) for r in rules)
+
+
+def test_catchall_and_priorities() -> None:
+    cls: Classifier[R] = Classifier()
+    low = R(Match(), 0, "low")
+    ip = R(make_match({"dl_type": (0x800, 0xFFFF)}), 10, "ip")
+    tcp80 = R(make_match({"dl_type": (0x800, 0xFFFF), "tp_dst": (80, 0xFFFF)}), 20, "tcp80")
+    for r in (low, ip, tcp80):
+        assert cls.insert(r) is None
+    assert cls.lookup({}) is low
+    assert cls.lookup({"dl_type": 0x800}) is ip
+    wc: dict[str, int] = {}
+    assert cls.lookup({"dl_type": 0x800, "tp_dst": 80}, wc) is tcp80
+    # The tcp80 subtable is probed first and wins: nothing else is looked at.
+    assert wc == {"dl_type": 0xFFFF, "tp_dst": 0xFFFF}
+    wc = {}
+    assert cls.lookup({"dl_type": 0x806}, wc) is low
+    assert wc == {"dl_type": 0xFFFF, "tp_dst": 0xFFFF}
+    assert cls.n_subtables == 3
+    assert cls.remove(tcp80) and cls.n_subtables == 2
+
+
+def test_insert_identical_replaces_and_ties_are_stable() -> None:
+    cls: Classifier[R] = Classifier()
+    a = R(make_match({"in_port": (1, 0xFFFF)}), 5, "a")
+    b = R(make_match({"in_port": (1, 0xFFFF)}), 5, "b")
+    assert cls.insert(a) is None
+    assert cls.insert(b) is a
+    assert list(cls) == [b]
+    # Equal priority, different subtables: the older subtable wins, always.
+    c = R(make_match({"dl_type": (0x800, 0xFFFF)}), 5, "c")
+    cls.insert(c)
+    for _ in range(3):
+        assert cls.lookup({"in_port": 1, "dl_type": 0x800}) is b
+
+
+# --- micro-benchmark ------------------------------------------------------------
+
+def bench(n_rules: int = 1000, n_masks: int = 10, n_lookups: int = 20000,
+          seed: int = 1) -> float:
+    """Lookups per second over ``n_rules`` rules spread across ``n_masks`` masks."""
+    rnd = random.Random(seed)
+    fields = ["in_port", "dl_type", "nw_src", "nw_dst", "tp_src", "tp_dst", "nw_proto",
+              "metadata"]
+    mask_list = []
+    while len(mask_list) < n_masks:
+        chosen = rnd.sample(fields, rnd.randint(1, 4))
+        mk = {f: (1 << 16) - 1 if f not in ("nw_src", "nw_dst") else
+              ((1 << 32) - 1) << rnd.randint(0, 16) & 0xFFFFFFFF for f in chosen}
+        if mk not in mask_list:
+            mask_list.append(mk)
+    cls: Classifier[R] = Classifier()
+    rules = []
+    for i in range(n_rules):
+        mk = mask_list[i % n_masks]
+        spec = {f: (rnd.getrandbits(32) & m, m) for f, m in mk.items()}
+        r = R(make_match(spec), rnd.randint(1, 1000))
+        cls.insert(r)
+        rules.append(r)
+    pkts = []
+    for i in range(1000):
+        base = rules[rnd.randrange(len(rules))].match
+        flow = {s: v for s, v, _ in base.entries}
+        if i % 2:
+            flow = {f: rnd.getrandbits(32) for f in fields}
+        pkts.append(flow)
+    start = time.perf_counter()
+    for i in range(n_lookups):
+        cls.lookup(pkts[i % 1000])
+    return n_lookups / (time.perf_counter() - start)
+
+
+def test_bench_smoke() -> None:
+    assert bench(200, 5, 2000) > 0
+
+
+if __name__ == "__main__":
+    for n in (1000, 10000):
+        for masks_n in (1, 10, 50):
+            print(f"{n:6d} rules {masks_n:3d} masks: {bench(n, masks_n):10.0f} lookups/s")
