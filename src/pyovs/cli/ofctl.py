@@ -46,10 +46,14 @@ from pyovs.cli.ofctl_flow import (
     protocols_from_versions,
     protocols_to_string,
     version_names,
+    versions_from_protocols,
 )
+from pyovs.cli.ofctl_flowio import arm_timeout
 from pyovs.cli.ofctl_flows import FlowCommands
+from pyovs.cli.ofctl_fte import sort_criterion
 from pyovs.cli.ofctl_switch import SwitchCommands, parse_hex
-from pyovs.openflow.act_wire import atoi
+from pyovs.openflow.ctext import str_to_uint
+from pyovs.openflow.protocols import OF13_UP, Protocol
 
 __all__ = ["Ofctl", "Options", "command_names", "main", "parse_hex", "versions_from_string"]
 
@@ -148,9 +152,23 @@ def parse_options(program: str, argv: list[str]) -> tuple[Options, list[str]]:
         elif name == "--more":
             opts.verbosity += 1
         elif name == "--timeout":
-            opts.timeout = atoi(arg)
+            timeout = str_to_uint(arg, 10)
+            if not timeout:
+                raise Fatal(f"value {arg} on -t or --timeout is invalid")
+            opts.timeout = timeout
+        elif name in ("--sort", "--rsort"):
+            opts.sort.append(sort_criterion(arg or None, name == "--rsort"))
+        elif name == "--bundle":
+            opts.bundle = True
+        elif name == "--readd":
+            opts.readd = True
         else:
             opts.other.append((name, arg))
+    if opts.sort:
+        opts.sort.append(sort_criterion(None, True))
+    if opts.bundle and not opts.versions & versions_from_protocols(OF13_UP):
+        # Implicit OpenFlow 1.4 for --bundle, as ovs-ofctl.
+        opts.versions = versions_from_protocols(Protocol.OF14_OXM)
     version_protocols = protocols_from_versions(opts.versions)
     if not opts.allowed & version_protocols:
         raise Fatal(f"None of the enabled OpenFlow versions ({version_names(opts.versions)}) "
@@ -158,6 +176,7 @@ def parse_options(program: str, argv: list[str]) -> tuple[Options, list[str]]:
                     f"({protocols_to_string(opts.allowed)}).  (Use -O to enable "
                     "additional OpenFlow versions or -F to enable additional flow formats.)")
     opts.allowed &= version_protocols
+    opts.versions &= versions_from_protocols(opts.allowed)
     return opts, operands
 
 
@@ -184,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             # glibc's getopt names the program by argv[0] as given, path and all.
             sys.stderr.write(f"{argv[0] if argv else program}: {e.message}\n")
             raise Fatal("", e.status) from None
+        arm_timeout(opts.timeout)
         run_command(Ofctl(program, opts).commands(), words)
 
     return main_wrapper(program, body)

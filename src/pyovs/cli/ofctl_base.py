@@ -23,6 +23,7 @@ from pyovs.cli.ofctl_flow import (
     protocol_version,
     protocols_to_string,
 )
+from pyovs.cli.ofctl_fte import SortCriterion
 from pyovs.cli.ofctl_session import Session
 from pyovs.cli.ofctl_target import open_target
 from pyovs.openflow import codec
@@ -50,6 +51,12 @@ class Options:
     verbosity: int = 0
     """``-m``/``--more``, once per level."""
     timeout: int = 0
+    sort: list[SortCriterion] = field(default_factory=list)
+    """``--sort``/``--rsort`` criteria in order (a final priority one added when any)."""
+    bundle: bool = False
+    """``--bundle``: flow table changes go in one atomic, ordered bundle."""
+    readd: bool = False
+    """``--readd``: replace-flows re-adds flows that did not change."""
     other: list[tuple[str, str]] = field(default_factory=list)
     """Accepted options without an effect yet (SSL, daemon, logging)."""
 

@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 OFPTT_ALL: Final = 0xFF
+PortMap = dict[str, int]
+TableMap = dict[str, int]
 NXM_OF11_UP: Final = OF10_NXM_ANY | OF11_UP
 
 _NAMES: Final = {
@@ -160,15 +162,47 @@ _FLAG_KEYS: Final = {
 _IGNORED: Final = frozenset({"duration", "n_packets", "n_bytes", "idle_age", "hard_age"})
 
 
-def parse_flow_mod(text: str, command: int = Command.ADD) -> tuple[FlowMod, Protocol]:
-    """``parse_ofp_flow_mod_str`` for an add/modify/delete; ``Fatal`` with OVS's text."""
+def parse_flow_mod(text: str, command: int = Command.ADD, port_map: PortMap | None = None,
+                   table_map: TableMap | None = None) -> tuple[FlowMod, Protocol]:
+    """``parse_ofp_flow_mod_str`` for an add/modify/delete; ``Fatal`` with OVS's text.
+
+    ``port_map``/``table_map`` (name -> number) let the text name ports and
+    tables, as the maps ovs-ofctl fetches from the switch do.
+    """
     try:
-        return _parse(text, command)
+        return _parse(text, command, port_map, table_map)
     except ParseError as e:
         raise Fatal(str(e)) from None
 
 
-def _parse(text: str, command: int) -> tuple[FlowMod, Protocol]:
+# parse_ofp_str__'s command words for lines of a flows file (command -2).
+# OVS compares only as many characters as the line's first token has, so a
+# prefix such as "mod" or "d" selects the first word it begins.
+_LINE_COMMANDS: Final = (
+    ("add", Command.ADD), ("delete", Command.DELETE),
+    ("delete_strict", Command.DELETE_STRICT), ("modify", Command.MODIFY),
+    ("modify_strict", Command.MODIFY_STRICT),
+)
+
+
+def split_line_command(text: str) -> tuple[int, str]:
+    """A flows-file line's leading command word: (command, rest of the line).
+
+    A line without one is an add, as OVS's ``parse_ofp_str__`` with -2.
+    """
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    end = start
+    while end < len(text) and text[end] not in ", \t\r\n":
+        end += 1
+    token = text[start:end]
+    for word, command in _LINE_COMMANDS:
+        if word.startswith(token):
+            return command, text[end:]
+    return Command.ADD, text[start:]
+
+
+def _parse(text: str, command: int, port_map: PortMap | None = None,
+           table_map: TableMap | None = None) -> tuple[FlowMod, Protocol]:
     has_actions = command in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT)
     has_flags = has_actions
     has_out_port = command in (Command.DELETE, Command.DELETE_STRICT)
@@ -194,14 +228,14 @@ def _parse(text: str, command: int) -> tuple[FlowMod, Protocol]:
             continue
         if name in ("no_readonly_table", "allow_hidden_fields"):
             continue
-        got = apply_match_key(b, name, value)
+        got = apply_match_key(b, name, value, port_map)
         if got is not None:
             usable &= got
             continue
         if not value:
             raise Fatal(f"field {name} missing value")
         fm, usable = _keyword(fm, usable, name, value, has_out_port, has_priority,
-                              has_actions)
+                              has_actions, port_map, table_map)
     match, narrowed = finish_match(b, Protocol(usable))
     usable = narrowed
     if not fm.cookie_mask and fm.new_cookie == (1 << 64) - 1 and command in (
@@ -209,7 +243,7 @@ def _parse(text: str, command: int) -> tuple[FlowMod, Protocol]:
         fm = replace(fm, new_cookie=0)
     fm = replace(fm, match=match, flags=flags)
     if act_text is not None:
-        ctx = ParseCtx()
+        ctx = ParseCtx(port_map=port_map, table_map=table_map)
         actions = parse_actions(act_text, ctx)
         usable &= ctx.usable
         try:
@@ -226,10 +260,11 @@ def _parse(text: str, command: int) -> tuple[FlowMod, Protocol]:
 
 
 def _keyword(fm: FlowMod, usable: int, name: str, value: str, has_out_port: bool,
-             has_priority: bool, has_timeouts: bool) -> tuple[FlowMod, int]:
+             has_priority: bool, has_timeouts: bool, port_map: PortMap | None,
+             table_map: TableMap | None) -> tuple[FlowMod, int]:
     if name == "table":
         from pyovs.openflow.act_wire import parse_table
-        table = parse_table(value, None)
+        table = parse_table(value, table_map)
         if table is None:
             raise Fatal(f'unknown table "{value}"')
         if table != OFPTT_ALL:
@@ -237,7 +272,7 @@ def _keyword(fm: FlowMod, usable: int, name: str, value: str, has_out_port: bool
         return replace(fm, table_id=table), usable
     if has_out_port and name == "out_port":
         from pyovs.openflow.ports import parse_port
-        port = parse_port(value)
+        port = parse_port(value, port_map)
         if port is None:
             raise Fatal(f"{value} is not a valid OpenFlow port")
         return replace(fm, out_port=port), usable
@@ -265,3 +300,60 @@ def _keyword(fm: FlowMod, usable: int, name: str, value: str, has_out_port: bool
     if name in _IGNORED:
         return fm, usable
     raise Fatal(f"unknown keyword {name}")
+
+
+def preprocessed_lines(name: str, open_error: str = "open failed") -> list[tuple[int, str]]:
+    """``ds_get_preprocessed_line`` over a file (``-`` is stdin): (line number, text).
+
+    Comments (from ``#``) are cut and lines holding only spaces, tabs and
+    newlines are skipped, as OVS does; numbering counts every line.  A file
+    that cannot be opened is ``Fatal`` as "NAME: OPEN_ERROR (strerror)".
+    """
+    import os
+    import sys
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(name, "rb") as f:
+                data = f.read()
+    except OSError as e:
+        raise Fatal(f"{name}: {open_error} ({os.strerror(e.errno or 0)})") from None
+    text = data.decode("utf-8", errors="surrogateescape")
+    out = []
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
+        line = line.split("#", 1)[0]
+        if line.strip(" \t\n"):
+            out.append((number, line))
+    return out
+
+
+def read_flow_mods(name: str, command: int | None, port_map: PortMap | None = None,
+                   table_map: TableMap | None = None) -> tuple[list[FlowMod], Protocol]:
+    """``parse_ofp_flow_mod_file``: every flow mod in a file and what can send them all.
+
+    ``command`` None lets each line begin with its own command word (OVS's
+    -2, used by ``add-flows``); errors are "FILE:LINE: message".
+    """
+    fms: list[FlowMod] = []
+    usable: int = ANY
+    for number, line in preprocessed_lines(name):
+        try:
+            if command is None:
+                line_command, text = split_line_command(line)
+            else:
+                line_command, text = command, line
+            fm, got = parse_flow_mod(text, line_command, port_map, table_map)
+        except Fatal as e:
+            raise Fatal(f"{name}:{number}: {e.message}") from None
+        fms.append(fm)
+        usable &= got
+    return fms, Protocol(usable)
+
+
+def versions_from_protocols(protocols: int) -> int:
+    """``ofputil_protocols_to_version_bitmap``: the wire versions these can speak."""
+    return sum({1 << _VERSION[p] for p in _bits(protocols)})

@@ -147,6 +147,7 @@ def _message_modules() -> tuple[ModuleType, ...]:
     from . import (
         msg_async,
         msg_basic,
+        msg_bundle,
         msg_flow,
         msg_flowstats,
         msg_group,
@@ -157,7 +158,7 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_table,
     )
     return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
-            msg_stats, msg_table, msg_queue)
+            msg_stats, msg_table, msg_queue, msg_bundle)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:
