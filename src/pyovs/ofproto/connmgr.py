@@ -1,0 +1,286 @@
+"""OpenFlow connections of one bridge: the management socket and controllers.
+
+``ConnMgr`` is OVS's ``connmgr`` at the asyncio edge.  Every bridge listens
+on ``punix:<rundir>/<bridge>.mgmt`` (a *service* connection: ovs-ofctl),
+and keeps the controllers configured in the database: active targets
+(``tcp:IP[:PORT]``, ``unix:PATH``) are connected and reconnected with
+back-off, passive ones (``ptcp:``, ``punix:``) listen.  Each connection
+runs the sans-IO ``Connection`` (hello, version negotiation limited by the
+bridge's ``protocols``, echo) and hands requests to ``Ofproto.handle``;
+an ``OFError`` from a handler goes back as the OFPT_ERROR OVS would send,
+quoting the request.  Active controllers are probed with echo requests
+after ``probe_interval`` seconds of silence and dropped after twice that.
+
+Status for the Controller table (``is_connected``, ``role``,
+``status:state``) is read from ``controller_status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from pyovs import dirs, streams
+from pyovs.openflow import codec
+from pyovs.openflow.codec import Body, Message
+from pyovs.openflow.connection import ALL_VERSIONS, Closed, Connection, Negotiated, Received
+from pyovs.openflow.errors import OFError, OFPErr
+from pyovs.openflow.msg_basic import EchoRequest, ErrorMsg, SwitchConfig
+from pyovs.openflow.msg_flowstats import FlowStatsReply
+
+from .ofproto import OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE, OfConnState, Ofproto
+
+__all__ = ["ConnMgr", "ControllerStatus", "versions_from_protocols"]
+
+log = logging.getLogger("connmgr")
+
+OFP_PORT: Final = 6653
+PROTOCOL_VERSIONS: Final = {"OpenFlow10": 1, "OpenFlow11": 2, "OpenFlow12": 3,
+                            "OpenFlow13": 4, "OpenFlow14": 5, "OpenFlow15": 6}
+DEFAULT_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
+FLOWS_PER_PART: Final = 100
+ROLE_NAMES: Final = {OFPCR_ROLE_EQUAL: "other", OFPCR_ROLE_MASTER: "master",
+                     OFPCR_ROLE_SLAVE: "slave"}
+
+
+def versions_from_protocols(protocols: list[str]) -> int:
+    """Bridge ``protocols`` column -> version bitmap (all of 1.0-1.5 when empty)."""
+    bitmap = 0
+    for name in protocols:
+        bitmap |= 1 << PROTOCOL_VERSIONS.get(name, 0)
+    bitmap &= ALL_VERSIONS
+    return bitmap or DEFAULT_VERSIONS
+
+
+@dataclass(slots=True)
+class ControllerStatus:
+    target: str
+    connected: bool = False
+    role: str = "other"
+    state: str = "BACKOFF"
+    last_error: str = ""
+    conns: list[OfConnState] = field(default_factory=list)
+
+
+class _Channel:
+    """One OpenFlow connection: socket + Connection + the bridge's handler."""
+
+    def __init__(self, mgr: ConnMgr, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter, service: bool, probe: float | None) -> None:
+        self.mgr = mgr
+        self.reader, self.writer = reader, writer
+        self.conn = Connection(mgr.versions)
+        self.state = OfConnState(service=service)
+        self.state.miss_send_len = 0 if service else 128
+        self.state.send = self.send_async
+        self.probe = probe
+
+    def flush(self) -> None:
+        data = self.conn.data_to_send()
+        if data and not self.writer.is_closing():
+            self.writer.write(data)
+
+    def send_async(self, body: Body, raw: str | None) -> None:
+        if self.conn.version:
+            try:
+                self.conn.send(body, raw, expect_reply=False)
+            except (OFError, ValueError, RuntimeError) as e:
+                log.debug("%s: cannot send %s: %s", self.mgr.ofproto.name, type(body).__name__, e)
+                return
+            self.flush()
+
+    async def run(self) -> None:
+        ofp = self.mgr.ofproto
+        self.conn.start()
+        self.flush()
+        try:
+            while not self.conn.closed:
+                try:
+                    if self.probe:
+                        data = await asyncio.wait_for(self.reader.read(65536), self.probe)
+                    else:
+                        data = await self.reader.read(65536)
+                except TimeoutError:
+                    if not self.conn.version:
+                        break
+                    self.conn.send(EchoRequest(), expect_reply=True)
+                    self.flush()
+                    try:
+                        data = await asyncio.wait_for(self.reader.read(65536), self.probe)
+                    except TimeoutError:
+                        log.info("%s: no response to inactivity probe", ofp.name)
+                        break
+                if not data:
+                    break
+                for event in self.conn.receive(data):
+                    if isinstance(event, Negotiated):
+                        self.state.version = event.version
+                        ofp.conns.append(self.state)
+                    elif isinstance(event, Received):
+                        self.dispatch(event.message)
+                    elif isinstance(event, Closed):
+                        break
+                self.flush()
+                with contextlib.suppress(ConnectionError):
+                    await self.writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            if self.state in ofp.conns:
+                ofp.conns.remove(self.state)
+            self.writer.close()
+
+    def dispatch(self, msg: Message) -> None:
+        ofp = self.mgr.ofproto
+
+        def reply(body: Body) -> None:
+            if isinstance(body, SwitchConfig):
+                self.conn.send_message(Message(msg.version, msg.xid, "OFPT_GET_CONFIG_REPLY",
+                                               body))
+                return
+            if isinstance(body, FlowStatsReply) and len(body.flows) > FLOWS_PER_PART:
+                flows = body.flows
+                for i in range(0, len(flows), FLOWS_PER_PART):
+                    part = flows[i:i + FLOWS_PER_PART]
+                    self.conn.reply(msg, FlowStatsReply(part), more=i + FLOWS_PER_PART < len(flows))
+                return
+            self.conn.reply(msg, body)
+
+        try:
+            ofp.handle(self.state, msg, reply)
+        except OFError as e:
+            data = codec.encode(msg)[:64]
+            self.conn.send_message(Message(msg.version, msg.xid, "OFPT_ERROR",
+                                           ErrorMsg.for_error(e.error, msg.version, data)))
+        except Exception:  # a handler bug must not take the switch down
+            log.exception("%s: error handling %s", ofp.name, msg.raw)
+            data = codec.encode(msg)[:64]
+            self.conn.send_message(Message(msg.version, msg.xid, "OFPT_ERROR",
+                                           ErrorMsg.for_error(OFPErr.OFPBRC_EPERM,
+                                                              msg.version, data)))
+
+
+class ConnMgr:
+    """The OpenFlow side of one bridge."""
+
+    def __init__(self, ofproto: Ofproto) -> None:
+        self.ofproto = ofproto
+        self.versions = DEFAULT_VERSIONS
+        self._mgmt: asyncio.Server | None = None
+        self._controllers: dict[str, tuple[asyncio.Task[None], ControllerStatus]] = {}
+        self._channels: set[asyncio.Task[None]] = set()
+        self.probe_interval = 5.0
+        self.on_change: Callable[[], None] | None = None
+
+    @property
+    def mgmt_path(self) -> str:
+        return os.path.join(dirs.rundir(), f"{self.ofproto.name}.mgmt")
+
+    async def start(self) -> None:
+        self._mgmt = await streams.start_server(f"punix:{self.mgmt_path}", self._accept_service)
+
+    def _spawn(self, channel: _Channel) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(channel.run())
+        self._channels.add(task)
+        task.add_done_callback(self._channels.discard)
+        return task
+
+    async def _accept_service(self, reader: asyncio.StreamReader,
+                              writer: asyncio.StreamWriter) -> None:
+        await self._spawn(_Channel(self, reader, writer, True, None))
+
+    def set_controllers(self, targets: list[str]) -> None:
+        for target in list(self._controllers):
+            if target not in targets:
+                task, _ = self._controllers.pop(target)
+                task.cancel()
+        for target in targets:
+            if target not in self._controllers:
+                status = ControllerStatus(target)
+                task = asyncio.ensure_future(self._controller(target, status))
+                self._controllers[target] = (task, status)
+
+    def has_controllers(self) -> bool:
+        return bool(self._controllers)
+
+    def controller_status(self) -> dict[str, ControllerStatus]:
+        out = {}
+        for target, (_, status) in self._controllers.items():
+            conns = [c for c in self.ofproto.conns if c in status.conns]
+            status.connected = bool(conns)
+            status.role = ROLE_NAMES.get(conns[0].role, "other") if conns else "other"
+            out[target] = status
+        return out
+
+    def any_controller_connected(self) -> bool:
+        return any(s.connected for s in self.controller_status().values())
+
+    async def _controller(self, target: str, status: ControllerStatus) -> None:
+        if target.startswith(("ptcp:", "punix:")):
+            async def accepted(reader: asyncio.StreamReader,
+                               writer: asyncio.StreamWriter) -> None:
+                ch = _Channel(self, reader, writer, False, self.probe_interval)
+                status.conns.append(ch.state)
+                status.state = "ACTIVE"
+                self._changed()
+                try:
+                    await self._spawn(ch)
+                finally:
+                    status.conns.remove(ch.state)
+                    self._changed()
+
+            try:
+                server = await streams.start_server(target, accepted, default_port=OFP_PORT)
+            except (OSError, ValueError) as e:
+                status.last_error = str(e)
+                log.warning("%s: %s: listen failed: %s", self.ofproto.name, target, e)
+                return
+            status.state = "LISTENING"
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await streams.close_server(server)
+            return
+        backoff = 1.0
+        while True:
+            status.state = "CONNECTING"
+            try:
+                reader, writer = await streams.open_connection(target, default_port=OFP_PORT)
+            except (OSError, ValueError) as e:
+                status.last_error = os.strerror(e.errno) if isinstance(e, OSError) and e.errno \
+                    else str(e)
+                status.state = "BACKOFF"
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 8.0)
+                continue
+            backoff = 1.0
+            ch = _Channel(self, reader, writer, False, self.probe_interval)
+            status.conns.append(ch.state)
+            status.state = "ACTIVE"
+            self._changed()
+            try:
+                await self._spawn(ch)
+            finally:
+                status.conns.remove(ch.state)
+                status.state = "BACKOFF"
+                self._changed()
+            await asyncio.sleep(1.0)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    async def close(self) -> None:
+        for task, _ in self._controllers.values():
+            task.cancel()
+        self._controllers.clear()
+        for task in list(self._channels):
+            task.cancel()
+        if self._mgmt is not None:
+            await streams.close_server(self._mgmt)
+            self._mgmt = None

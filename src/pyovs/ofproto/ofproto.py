@@ -1,0 +1,418 @@
+"""One OpenFlow switch (a bridge): its ports, tables and the messages it answers.
+
+``Ofproto`` is OVS's ``struct ofproto`` plus the request handlers of
+``ofproto.c``: it owns the bridge's OpenFlow ports (``XPort`` for xlate,
+plus what port descriptions need), flow tables, groups, meters and MAC
+table, and turns each OpenFlow request from a connection into replies,
+errors and state changes.  It does no I/O: ``connmgr`` owns the sockets
+and hands decoded messages to ``handle``; the datapath side (upcalls,
+packet-outs, revalidation) goes through the ``Backer`` it was given.
+
+Changes that can alter a forwarding decision (flow table, groups, port
+config, MAC learning) call ``backer.revalidate()``, which drops the
+datapath's cached decisions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from pyovs import __version__
+from pyovs.openflow.errors import OFError, OFPErr
+from pyovs.openflow.match import Match
+from pyovs.openflow.msg_basic import (
+    BarrierReply,
+    BarrierRequest,
+    DescRequest,
+    FeaturesRequest,
+    FlowModTableId,
+    GetConfigRequest,
+    RoleReply,
+    RoleRequest,
+    SetControllerId,
+    SetFlowFormat,
+    SetPacketInFormat,
+    SwitchConfig,
+    TableStatsRequest,
+)
+from pyovs.openflow.msg_flow import FlowMod
+from pyovs.openflow.msg_flowstats import (
+    AggregateStatsReply,
+    AggregateStatsRequest,
+    FlowStatsReply,
+    FlowStatsRequest,
+)
+from pyovs.openflow.msg_packet import PacketIn, PacketOut
+from pyovs.openflow.msg_port import (
+    FeaturesReply,
+    PhyPort,
+    PortDescReply,
+    PortDescRequest,
+    PortMod,
+    PortStats,
+    PortStatsReply,
+    PortStatsRequest,
+    PortStatus,
+)
+from pyovs.openflow.msg_stats import DescReply
+from pyovs.openflow.msg_table import TableStatsReply
+from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX
+
+from .flowtable import FlowTables
+from .normal import MacTable
+from .xlate import PacketInRequest, XPort
+
+if TYPE_CHECKING:
+    from pyovs.openflow.codec import Body, Message
+
+__all__ = ["Backer", "OfConnState", "Ofproto", "PortInfo"]
+
+N_TABLES: Final = 254
+OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
+OFPC_GROUP_STATS, OFPC_IP_REASM, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 8, 32, 64, 128
+OFP10_ACTIONS: Final = 0xFFF  # every OpenFlow 1.0 action
+OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY = 0, 1, 2
+OFPPS_LINK_DOWN, OFPPS_LIVE = 1, 4
+OFPPF_10GB_FD, OFPPF_COPPER = 1 << 6, 1 << 11
+OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE = 0, 1, 2, 3
+OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE, OFPRR_GROUP_DELETE = 0, 1, 2, 3
+OFPFF_SEND_FLOW_REM: Final = 1
+DEFAULT_MISS_SEND_LEN: Final = 128
+
+
+class Backer(Protocol):
+    """What a bridge needs from the process-wide datapath glue (``switch.Switch``)."""
+
+    def revalidate(self) -> None: ...
+
+    def packet_out(self, bridge: Ofproto, packet: bytes, in_port: int,
+                   actions: tuple[Any, ...]) -> None: ...
+
+
+@dataclass(slots=True)
+class PortInfo:
+    """One OpenFlow port: xlate's view plus what port descriptions say."""
+
+    xport: XPort
+    hw_addr: int = 0
+    state: int = 0
+    curr: int = OFPPF_10GB_FD | OFPPF_COPPER
+    speed_kbps: int = 10_000_000
+    stats: Callable[[], PortStats] | None = None
+    created: float = field(default_factory=time.monotonic)
+
+    def phy(self) -> PhyPort:
+        x = self.xport
+        state = self.state | (0 if x.live else OFPPS_LINK_DOWN)
+        if x.live:
+            state |= OFPPS_LIVE
+        return PhyPort(x.ofport, self.hw_addr, x.name, x.config, state, self.curr, 0, 0, 0,
+                       self.speed_kbps, self.speed_kbps)
+
+
+@dataclass(slots=True)
+class OfConnState:
+    """Per-connection OpenFlow state that requests change (``struct ofconn``)."""
+
+    version: int = 0
+    service: bool = True
+    """A management (ovs-ofctl) connection rather than a configured controller."""
+    role: int = OFPCR_ROLE_EQUAL
+    miss_send_len: int = 0
+    flow_format: int = 0
+    """NXFF_OPENFLOW10 (0) or NXFF_NXM (2), OpenFlow 1.0 only."""
+    packet_in_format: int = 0
+    controller_id: int = 0
+    flow_mod_table_id: bool = False
+    send: Callable[[Body, str | None], None] | None = None
+    """Send an asynchronous message on this connection."""
+
+
+class Ofproto:
+    """A bridge as an OpenFlow switch (see the module comment)."""
+
+    def __init__(self, name: str, datapath_id: int, backer: Backer) -> None:
+        self.name = name
+        self.datapath_id = datapath_id
+        self.backer = backer
+        self.ports: dict[int, XPort] = {}
+        self.port_info: dict[int, PortInfo] = {}
+        self.tables = FlowTables()
+        self.mac = MacTable()
+        self.miss_send_len = DEFAULT_MISS_SEND_LEN
+        self.frag_flags = 0
+        self.conns: list[OfConnState] = []
+        self.generation_id: int | None = None
+
+    # -- xlate's Bridge protocol -----------------------------------------------------
+    def lookup(self, table_id: int, flow: Any, wc: dict[str, int]) -> Any:
+        return self.tables.lookup(table_id, flow, wc)
+
+    def table_miss_to_controller(self) -> bool:
+        return any(not c.service and c.version < 4 for c in self.conns)
+
+    def group(self, group_id: int) -> Any:
+        return self.tables.groups.get(group_id)
+
+    # -- ports -------------------------------------------------------------------------
+    def add_port(self, info: PortInfo) -> None:
+        self.ports[info.xport.ofport] = info.xport
+        self.port_info[info.xport.ofport] = info
+        self._port_status(OFPPR_ADD, info)
+        self.backer.revalidate()
+
+    def del_port(self, ofport: int) -> None:
+        info = self.port_info.pop(ofport, None)
+        self.ports.pop(ofport, None)
+        if info is not None:
+            self.mac.flush(port=ofport)
+            self._port_status(OFPPR_DELETE, info)
+            self.backer.revalidate()
+
+    def port_changed(self, ofport: int) -> None:
+        info = self.port_info.get(ofport)
+        if info is not None:
+            self._port_status(OFPPR_MODIFY, info)
+            self.backer.revalidate()
+
+    def _port_status(self, reason: int, info: PortInfo) -> None:
+        self.broadcast(PortStatus(reason, info.phy()))
+
+    def broadcast(self, body: Body, want: Callable[[OfConnState], bool] | None = None) -> None:
+        for c in list(self.conns):
+            if c.send is not None and c.role != OFPCR_ROLE_SLAVE and (want is None or want(c)):
+                c.send(body, None)
+
+    # -- flows ---------------------------------------------------------------------------
+    def flow_mod(self, fm: FlowMod, now: float | None = None) -> None:
+        """Apply a flow mod (raises OFError); sends flow-removed for deletions."""
+        now = time.monotonic() if now is None else now
+        result = self.tables.flow_mod(fm, now)
+        for rule, reason in result.removed:
+            self.send_flow_removed(rule, reason, now)
+        self.backer.revalidate()
+
+    def send_flow_removed(self, rule: Any, reason: int, now: float) -> None:
+        if rule.flags & OFPFF_SEND_FLOW_REM:
+            self.broadcast(rule.flow_removed(reason, now))
+
+    def expire(self, now: float) -> None:
+        expired = self.tables.expire(now)
+        for rule, reason in expired:
+            self.send_flow_removed(rule, reason, now)
+        if expired:
+            self.backer.revalidate()
+        if self.mac.expire(now):
+            self.backer.revalidate()
+
+    def flush_flows(self) -> None:
+        """Delete every flow (``ofproto_flush_flows``), e.g. on fail-mode changes."""
+        self.tables.flow_mod(FlowMod(command=3, table_id=0xFF), time.monotonic())
+        self.backer.revalidate()
+
+    # -- packet-ins ----------------------------------------------------------------------
+    def packet_in(self, req: PacketInRequest, data: bytes) -> None:
+        total = len(data)
+        max_len = req.max_len
+        packet = data if max_len >= total or max_len in (0, 0xFFFF) else data[:max_len]
+        meta = Match(tuple((s, v, (1 << 64) - 1 if s == "metadata" else _full(s))
+                           for s, v in req.metadata if s in ("in_port", "metadata", "tun_id",
+                                                               "pkt_mark")))
+        body = PacketIn(packet, total, req.reason, req.table_id, req.cookie, meta)
+
+        def want(c: OfConnState) -> bool:
+            if req.controller_id and c.controller_id != req.controller_id:
+                return False
+            return not (req.reason == 0 and c.miss_send_len == 0 and c.service)
+
+        self.broadcast(body, want)
+
+    # -- requests --------------------------------------------------------------------------
+    def handle(self, conn: OfConnState, msg: Message,
+               reply: Callable[[Body], None]) -> None:
+        """Answer one request; OFError propagates to the caller, which sends it."""
+        body = msg.body
+        handler = _HANDLERS.get(type(body))
+        if handler is None:
+            raise OFError(OFPErr.OFPBRC_BAD_TYPE)
+        if (conn.role == OFPCR_ROLE_SLAVE and type(body) in _WRITES):
+            raise OFError(OFPErr.OFPBRC_IS_SECONDARY)
+        handler(self, conn, msg, reply)
+
+    def _features(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                  ) -> None:
+        caps = (OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_ARP_MATCH_IP
+                | (OFPC_GROUP_STATS if msg.version >= 2 else 0))
+        ports = tuple(self.port_info[p].phy() for p in sorted(self.port_info)) \
+            if msg.version <= 3 else ()
+        reply(FeaturesReply(self.datapath_id, 0, N_TABLES, 0, caps,
+                            OFP10_ACTIONS if msg.version == 1 else 0, ports))
+
+    def _get_config(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                    ) -> None:
+        reply(SwitchConfig(self.frag_flags, conn.miss_send_len))
+
+    def _set_config(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                    ) -> None:
+        assert isinstance(msg.body, SwitchConfig)
+        if msg.type == "GET_CONFIG_REPLY":
+            raise OFError(OFPErr.OFPBRC_BAD_TYPE)
+        conn.miss_send_len = msg.body.miss_send_len
+        self.frag_flags = msg.body.flags & 3
+
+    def _barrier(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                 ) -> None:
+        reply(BarrierReply())
+
+    def _desc(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]) -> None:
+        reply(DescReply(b"pyovs", b"Python userspace switch", __version__.encode(),
+                        b"None", b"None"))
+
+    def _flow_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                  ) -> None:
+        assert isinstance(msg.body, FlowMod)
+        self.flow_mod(msg.body)
+
+    def _flow_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                    ) -> None:
+        body = msg.body
+        if isinstance(body, AggregateStatsRequest):
+            packets, nbytes, count = self.tables.aggregate(body)
+            reply(AggregateStatsReply(packets, nbytes, count))
+            return
+        assert isinstance(body, FlowStatsRequest)
+        reply(FlowStatsReply(tuple(self.tables.flow_stats(body, time.monotonic()))))
+
+    def _table_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                     ) -> None:
+        reply(TableStatsReply(tuple(self.tables.table_stats())))
+
+    def _port_desc(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                   ) -> None:
+        assert isinstance(msg.body, PortDescRequest)
+        want = msg.body.port_no
+        reply(PortDescReply(tuple(self.port_info[p].phy() for p in sorted(self.port_info)
+                                  if want in (OFPP_ANY, p))))
+
+    def _port_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                    ) -> None:
+        assert isinstance(msg.body, PortStatsRequest)
+        want = msg.body.port_no
+        if want not in (OFPP_ANY, OFPP_LOCAL) and want >= OFPP_MAX:
+            raise OFError(OFPErr.OFPBRC_BAD_PORT)
+        out = []
+        now = time.monotonic()
+        for p in sorted(self.port_info):
+            info = self.port_info[p]
+            if want not in (OFPP_ANY, p) or info.stats is None:
+                continue
+            st = info.stats()
+            age = now - info.created
+            out.append(PortStats(p, st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes,
+                                 st.rx_dropped, st.tx_dropped, st.rx_errors, st.tx_errors,
+                                 0, 0, 0, st.collisions, int(age), int(age % 1 * 1e9)))
+        reply(PortStatsReply(tuple(out)))
+
+    def _port_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                  ) -> None:
+        assert isinstance(msg.body, PortMod)
+        pm = msg.body
+        info = self.port_info.get(pm.port_no)
+        if info is None:
+            raise OFError(OFPErr.OFPPMFC_BAD_PORT)
+        if pm.hw_addr != info.hw_addr:
+            raise OFError(OFPErr.OFPPMFC_BAD_HW_ADDR)
+        x = info.xport
+        new = (x.config & ~pm.mask) | (pm.config & pm.mask)
+        if new != x.config:
+            x.config = new
+            self.port_changed(pm.port_no)
+
+    def _packet_out(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                    ) -> None:
+        assert isinstance(msg.body, PacketOut)
+        po = msg.body
+        in_port = po.metadata.get("in_port")[0] if po.metadata else OFPP_CONTROLLER
+        if in_port >= OFPP_MAX and in_port not in (OFPP_LOCAL, OFPP_CONTROLLER, 0xFFFF):
+            raise OFError(OFPErr.OFPBRC_BAD_PORT)
+        if po.buffer_id != 0xFFFFFFFF:
+            raise OFError(OFPErr.OFPBRC_BUFFER_UNKNOWN)
+        self.backer.packet_out(self, po.packet, in_port, po.actions)
+
+    def _role(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]) -> None:
+        assert isinstance(msg.body, RoleRequest)
+        req = msg.body
+        if req.role != OFPCR_ROLE_NOCHANGE:
+            if req.role not in (OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE):
+                raise OFError(OFPErr.OFPRRFC_BAD_ROLE)
+            if req.role != OFPCR_ROLE_EQUAL and req.generation_id != 0xFFFFFFFFFFFFFFFF:
+                if (self.generation_id is not None
+                        and ((req.generation_id - self.generation_id) & (1 << 63))):
+                    raise OFError(OFPErr.OFPRRFC_STALE)
+                self.generation_id = req.generation_id
+            if req.role == OFPCR_ROLE_MASTER:
+                for other in self.conns:
+                    if other is not conn and other.role == OFPCR_ROLE_MASTER:
+                        other.role = OFPCR_ROLE_SLAVE
+            conn.role = req.role
+        gen = self.generation_id if self.generation_id is not None else 0xFFFFFFFFFFFFFFFF
+        reply(RoleReply(conn.role, gen))
+
+    def _set_flow_format(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                         ) -> None:
+        assert isinstance(msg.body, SetFlowFormat)
+        if msg.body.format not in (0, 2):
+            raise OFError(OFPErr.OFPBRC_EPERM)
+        conn.flow_format = msg.body.format
+
+    def _set_packet_in_format(self, conn: OfConnState, msg: Message,
+                              reply: Callable[[Body], None]) -> None:
+        assert isinstance(msg.body, SetPacketInFormat)
+        if msg.body.format not in (0, 1, 2):
+            raise OFError(OFPErr.OFPBRC_EPERM)
+        conn.packet_in_format = msg.body.format
+
+    def _flow_mod_table_id(self, conn: OfConnState, msg: Message,
+                           reply: Callable[[Body], None]) -> None:
+        assert isinstance(msg.body, FlowModTableId)
+        conn.flow_mod_table_id = msg.body.enable
+
+    def _set_controller_id(self, conn: OfConnState, msg: Message,
+                           reply: Callable[[Body], None]) -> None:
+        assert isinstance(msg.body, SetControllerId)
+        conn.controller_id = msg.body.controller_id
+
+    def _ignore(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]) -> None:
+        return
+
+
+def _full(slot: str) -> int:
+    from pyovs.openflow.fieldtypes import SLOT_BITS
+    return (1 << SLOT_BITS[slot]) - 1
+
+
+_Handler = Callable[[Ofproto, OfConnState, "Message", Callable[["Body"], None]], None]
+_HANDLERS: Final[dict[type, _Handler]] = {
+    FeaturesRequest: Ofproto._features,
+    GetConfigRequest: Ofproto._get_config,
+    SwitchConfig: Ofproto._set_config,
+    BarrierRequest: Ofproto._barrier,
+    DescRequest: Ofproto._desc,
+    FlowMod: Ofproto._flow_mod,
+    FlowStatsRequest: Ofproto._flow_stats,
+    AggregateStatsRequest: Ofproto._flow_stats,
+    TableStatsRequest: Ofproto._table_stats,
+    PortDescRequest: Ofproto._port_desc,
+    PortStatsRequest: Ofproto._port_stats,
+    PortMod: Ofproto._port_mod,
+    PacketOut: Ofproto._packet_out,
+    RoleRequest: Ofproto._role,
+    SetFlowFormat: Ofproto._set_flow_format,
+    SetPacketInFormat: Ofproto._set_packet_in_format,
+    FlowModTableId: Ofproto._flow_mod_table_id,
+    SetControllerId: Ofproto._set_controller_id,
+}
+_WRITES: Final = frozenset({FlowMod, PacketOut, PortMod})

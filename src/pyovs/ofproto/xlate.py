@@ -1,0 +1,618 @@
+"""Translation: an OpenFlow pipeline run on one flow, as datapath actions.
+
+``translate`` is OVS's ``xlate_actions`` for one packet's flow: it walks
+the bridge's tables from table 0 (``goto_table``, ``resubmit``, patch
+ports into other bridges, groups, NORMAL), applies the actions to a working
+copy of the flow, and produces
+
+* the datapath actions that do to the packet what the pipeline did
+  (``pyovs.datapath.dpif`` tuples, with odp port numbers);
+* the megaflow mask (``wc``): every bit of the flow that a table lookup or
+  an action looked at, so that any packet agreeing on those bits would be
+  translated the same way and the datapath may serve it without asking;
+* side effects to account: the rules hit (their counters), MAC learning,
+  packet-ins (as ``("userspace", PacketInRequest)`` actions, so the
+  packet reaches the slow path *as modified so far*).
+
+Header changes are *committed* lazily, as OVS does: actions change
+``flow``; only before an output (or a userspace action) the differences
+from ``base`` -- what the packet looks like in the datapath so far -- are
+emitted as ``set``/``push_vlan``/``pop_vlan`` actions.  A field an action
+wrote is always un-wildcarded, so the set is right for every packet of the
+megaflow.
+
+``Bridge`` is the protocol this module needs from ofproto (one bridge's
+tables, ports, MAC table and controllers), which keeps xlate free of
+sockets and of the OpenFlow connection machinery.  Tracing
+(``ofproto/trace``) is the same walk with ``trace`` lines collected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Final, Protocol
+
+from pyovs.datapath.dpif import DpAction
+from pyovs.openflow import actions as A
+from pyovs.openflow.act_ct import Ct
+from pyovs.openflow.fieldtypes import SLOT_BITS, Field
+from pyovs.openflow.ports import (
+    OFPP_ALL,
+    OFPP_CONTROLLER,
+    OFPP_FLOOD,
+    OFPP_IN_PORT,
+    OFPP_LOCAL,
+    OFPP_NONE,
+    OFPP_NORMAL,
+    OFPP_TABLE,
+    from_ofp11,
+    to_ofp11,
+)
+from pyovs.openflow.subfield import Subfield
+
+from .normal import MacTable, VlanConfig, input_vlan, output_vlan
+
+__all__ = ["Bridge", "PacketInRequest", "XPort", "Xlate", "XlateResult", "translate"]
+
+# OpenFlow port config bits (OFPPC_*) that xlate honours.
+OFPPC_PORT_DOWN: Final = 1 << 0
+OFPPC_NO_RECV: Final = 1 << 2
+OFPPC_NO_FLOOD: Final = 1 << 4
+OFPPC_NO_FWD: Final = 1 << 5
+OFPPC_NO_PACKET_IN: Final = 1 << 6
+
+OFPR_NO_MATCH: Final = 0
+OFPR_ACTION: Final = 1
+OFPR_INVALID_TTL: Final = 2
+MAX_RESUBMITS: Final = 4096
+MAX_DEPTH: Final = 64
+VLAN_CFI: Final = 0x1000
+
+# Slots the datapath can rewrite, in the order commits are emitted.
+_SET_SLOTS: Final = ("dl_src", "dl_dst", "nw_src", "nw_dst", "ipv6_src", "ipv6_dst",
+                     "ipv6_label", "nw_tos", "nw_ttl", "tp_src", "tp_dst", "arp_sha",
+                     "arp_tha", "mpls_lse")
+_FULL: Final = {name: (1 << bits) - 1 for name, bits in SLOT_BITS.items()}
+# Pipeline metadata a patch port does not carry into the peer bridge.
+_PIPELINE_SLOTS: Final = ("metadata", "regs", "conj_id", "actset_output")
+
+
+@dataclass(slots=True)
+class XPort:
+    """What xlate needs to know about one OpenFlow port."""
+
+    ofport: int
+    name: str
+    odp: int | None
+    """Datapath port; None for a patch port."""
+    vlan: VlanConfig = field(default_factory=VlanConfig)
+    config: int = 0
+    """OFPPC_* bits (port-mod)."""
+    live: bool = True
+    """Link up and usable."""
+    peer: tuple[Bridge, int] | None = None
+    """For a patch port: the peer bridge and the peer port's ofport."""
+
+
+class Bridge(Protocol):
+    """One bridge, as xlate sees it (implemented by ``ofproto.Ofproto``)."""
+
+    name: str
+    ports: dict[int, XPort]
+    mac: MacTable
+    miss_send_len: int
+
+    def lookup(self, table_id: int, flow: Mapping[str, int], wc: dict[str, int]) -> Any:
+        """The rule a flow hits in a table (with .actions, .cookie, .table_id), or None."""
+
+    def table_miss_to_controller(self) -> bool:
+        """Whether a table miss becomes a packet-in (a pre-1.3 controller is connected)."""
+
+    def group(self, group_id: int) -> Any:
+        """The group (with .type, .buckets: [(weight, watch_port, watch_group, actions)])."""
+
+
+@dataclass(frozen=True, slots=True)
+class PacketInRequest:
+    """The cookie of a ``userspace`` action that sends a packet-in."""
+
+    bridge: str
+    reason: int
+    table_id: int
+    cookie: int
+    max_len: int
+    controller_id: int = 0
+    userdata: bytes = b""
+    metadata: tuple[tuple[str, int], ...] = ()
+    """Pipeline fields (in_port, metadata, regs, tunnel) for the packet-in match."""
+
+
+@dataclass(slots=True)
+class XlateResult:
+    actions: list[DpAction]
+    wc: dict[str, int]
+    rules: list[Any]
+    learned: list[tuple[Bridge, int, int, int]]
+    """(bridge, mac, vlan, port) seen by NORMAL: refreshed while the flow is used."""
+    mac_changed: bool = False
+    trace: list[str] = field(default_factory=list)
+    slow: bool = False
+    """Must not be installed (e.g. the pipeline looped)."""
+
+
+class Xlate:
+    """One translation (see the module comment)."""
+
+    def __init__(self, bridge: Bridge, flow: dict[str, int], now: float,
+                 odp_in_port: int, tracing: bool = False) -> None:
+        self.br = bridge
+        self.flow = dict(flow)
+        self.base = dict(flow)
+        self.wc: dict[str, int] = {"in_port": 0xFFFF, "recirc_id": 0xFFFFFFFF}
+        self.touched: set[str] = set()
+        self.actions: list[DpAction] = []
+        self.rules: list[Any] = []
+        self.learned: list[tuple[Bridge, int, int, int]] = []
+        self.mac_changed = False
+        self.now = now
+        self.odp_in_port = odp_in_port
+        self.resubmits = 0
+        self.depth = 0
+        self.table_id = 0
+        self.exit = False
+        self.action_set: list[A.Action] = []
+        self.trace: list[str] | None = [] if tracing else None
+        self.slow = False
+        self.trunc: int | None = None
+
+    # -- helpers -------------------------------------------------------------
+    def note(self, text: str) -> None:
+        if self.trace is not None:
+            self.trace.append("    " * self.depth + text)
+
+    def unwild(self, slot: str, mask: int | None = None) -> None:
+        self.wc[slot] = self.wc.get(slot, 0) | (_FULL[slot] if mask is None else mask)
+
+    def read(self, f: Field) -> int:
+        value = (self.flow.get(f.slot, 0) & f.slot_bits) >> f.shift
+        self.unwild(f.slot, f.slot_bits)
+        if f.name in ("in_port_oxm", "actset_output"):
+            return to_ofp11(value)
+        return value
+
+    def write(self, f: Field, value: int, mask: int | None = None) -> None:
+        """Set (bits of) a field in the working flow, as OVS ``mf_set_flow_value``."""
+        if mask is None:
+            mask = f.all_ones
+        name = f.name
+        if name in ("in_port_oxm", "actset_output"):
+            value, mask = from_ofp11(value), 0xFFFF
+        if name in ("vlan_vid", "dl_vlan"):
+            tci = self.flow.get("vlan_tci", 0)
+            if name == "dl_vlan" and value == 0xFFFF:
+                self.flow["vlan_tci"] = 0
+            else:
+                vid_mask = mask & 0xFFF
+                self.flow["vlan_tci"] = (tci & ~vid_mask) | (value & vid_mask) | VLAN_CFI
+            self.touched.add("vlan_tci")
+            return
+        if name in ("vlan_pcp", "dl_vlan_pcp"):
+            tci = self.flow.get("vlan_tci", 0)
+            self.flow["vlan_tci"] = (tci & 0x1FFF) | ((value & 7) << 13) | VLAN_CFI
+            self.touched.add("vlan_tci")
+            return
+        bits = (mask << f.shift) & f.slot_bits
+        old = self.flow.get(f.slot, 0)
+        self.flow[f.slot] = (old & ~bits) | ((value << f.shift) & bits)
+        self.touched.add(f.slot)
+        if f.slot == "in_port":
+            self.touched.discard("in_port")
+
+    def read_sub(self, sf: Subfield) -> int:
+        return (self.read(sf.field) >> sf.ofs) & ((1 << sf.n_bits) - 1)
+
+    def write_sub(self, sf: Subfield, value: int) -> None:
+        ones = (1 << sf.n_bits) - 1
+        self.write(sf.field, (value & ones) << sf.ofs, ones << sf.ofs)
+
+    # -- commit: working flow -> datapath actions ------------------------------
+    def commit(self) -> None:
+        flow, base = self.flow, self.base
+        for slot in self.touched:
+            if slot != "vlan_tci":
+                self.unwild(slot)
+        old_tci, new_tci = base.get("vlan_tci", 0), flow.get("vlan_tci", 0)
+        if "vlan_tci" in self.touched or old_tci != new_tci:
+            self.unwild("vlan_tci", 0xFFFF)
+        if old_tci != new_tci:
+            if old_tci & VLAN_CFI:
+                self.actions.append(("pop_vlan",))
+            if new_tci & VLAN_CFI:
+                self.actions.append(("push_vlan", 0x8100, new_tci))
+            base["vlan_tci"] = new_tci
+        for slot in _SET_SLOTS:
+            value = flow.get(slot, 0)
+            if value != base.get(slot, 0):
+                self.actions.append(("set", slot, value, _FULL[slot]))
+                base[slot] = value
+
+    # -- the pipeline ----------------------------------------------------------
+    def run_table(self, table_id: int) -> None:
+        if self.resubmits >= MAX_RESUBMITS or self.depth >= MAX_DEPTH:
+            self.note(">>>> Too many resubmits or too deep: dropping <<<<")
+            self.slow = True
+            return
+        self.resubmits += 1
+        saved_table = self.table_id
+        self.table_id = table_id
+        rule = self.br.lookup(table_id, self.flow, self.wc)
+        if rule is None:
+            self.note(f"{table_id}. No match.")
+            if table_id == 0 and self.depth == 0 and self.br.table_miss_to_controller():
+                self.send_to_controller(OFPR_NO_MATCH, 0xFFFF, 0, b"", self.br.miss_send_len,
+                                        cookie=0xFFFFFFFFFFFFFFFF)
+            else:
+                self.note("    drop")
+            self.table_id = saved_table
+            return
+        self.rules.append(rule)
+        self.note(f"{table_id}. {_rule_text(rule)}")
+        self.depth += 1
+        self.do_actions(rule.actions)
+        self.depth -= 1
+        self.table_id = saved_table
+
+    def do_actions(self, acts: tuple[A.Action, ...] | list[A.Action]) -> None:
+        for act in acts:
+            if self.exit:
+                return
+            self.do_action(act)
+
+    def do_action(self, act: A.Action) -> None:
+        handler = _DISPATCH.get(type(act))
+        if handler is not None:
+            handler(self, act)
+            return
+        if isinstance(act, A.GotoTable):
+            self.run_table(act.table_id)
+        elif isinstance(act, A.Resubmit):
+            self.resubmit(act)
+        elif isinstance(act, A.WriteActions):
+            self.write_action_set(act.actions)
+        elif isinstance(act, A.ClearActions):
+            self.action_set.clear()
+        elif isinstance(act, A.WriteMetadata):
+            old = self.flow.get("metadata", 0)
+            self.flow["metadata"] = (old & ~act.mask) | (act.metadata & act.mask)
+        elif isinstance(act, A.Exit):
+            self.exit = True
+        elif isinstance(act, A.Clone):
+            self.nested(lambda: self.do_actions(act.actions))
+        elif isinstance(act, Ct):
+            self.note("ct: not supported by this datapath yet; packet dropped")
+            self.exit = True
+        else:
+            self.note(f"{type(act).__name__}: ignored")
+
+    def nested(self, body: Callable[[], None]) -> None:
+        """Run ``body`` on a copy of the packet: a datapath ``clone``.
+
+        Whatever it changes stays inside the clone; the outer pipeline
+        continues with the flow and packet as they were.
+        """
+        saved = (dict(self.flow), dict(self.base), set(self.touched), list(self.action_set),
+                 self.actions, self.exit)
+        self.actions, self.action_set = [], []
+        body()
+        self.finish()
+        inner = self.actions
+        (self.flow, self.base, touched, self.action_set, self.actions, self.exit) = saved
+        self.touched = touched
+        if inner:
+            self.actions.append(("clone", inner))
+
+    def resubmit(self, act: A.Resubmit) -> None:
+        in_port = act.in_port
+        table = self.table_id if act.table_id == 0xFF else act.table_id
+        saved = self.flow.get("in_port", 0)
+        if in_port != OFPP_IN_PORT:
+            self.flow["in_port"] = in_port
+        self.run_table(table)
+        self.flow["in_port"] = saved
+        self.exit = False
+
+    def write_action_set(self, acts: tuple[A.Action, ...]) -> None:
+        for act in acts:
+            kind = type(act)
+            self.action_set = [a for a in self.action_set if type(a) is not kind
+                               or (kind is A.SetField and a.field is not act.field)]  # type: ignore[attr-defined]
+            self.action_set.append(act)
+
+    def finish(self) -> None:
+        """Execute the action set at the end of the pipeline (OpenFlow 1.1+)."""
+        if not self.action_set:
+            return
+        acts = self.action_set
+        self.action_set = []
+        self.exit = False
+        outputs: list[A.Action] = [a for a in acts if isinstance(a, A.Output | A.Group)]
+        others: list[A.Action] = [a for a in acts if not isinstance(a, A.Output | A.Group)]
+        self.do_actions(others + outputs[-1:])
+
+    # -- outputs -------------------------------------------------------------
+    def output(self, port: int, max_len: int = 0) -> None:
+        in_port = self.flow.get("in_port", 0)
+        if port == OFPP_IN_PORT:
+            self.output_port(in_port, allow_in_port=True)
+        elif port == OFPP_NORMAL:
+            self.normal()
+        elif port in (OFPP_FLOOD, OFPP_ALL):
+            for p in sorted(self.br.ports):
+                xp = self.br.ports[p]
+                if p == in_port or (port == OFPP_FLOOD and xp.config & OFPPC_NO_FLOOD):
+                    continue
+                self.output_port(p)
+        elif port == OFPP_CONTROLLER:
+            self.send_to_controller(OFPR_ACTION, max_len or 0xFFFF, 0, b"", max_len)
+        elif port == OFPP_TABLE:
+            self.note("output:TABLE is only for packet-out")
+        elif port == OFPP_NONE:
+            pass
+        else:
+            if port == in_port:
+                self.note(f"output:{port}: skipping output to input port")
+                return
+            self.output_port(port)
+
+    def output_port(self, ofport: int, allow_in_port: bool = True) -> None:
+        xp = self.br.ports.get(ofport)
+        if xp is None:
+            self.note(f"output:{ofport}: no such port")
+            return
+        if xp.config & (OFPPC_PORT_DOWN | OFPPC_NO_FWD) or not xp.live:
+            self.note(f"output:{ofport}: port is down or no-fwd")
+            return
+        if xp.peer is not None:
+            self.patch(xp)
+            return
+        if xp.odp is None:
+            return
+        self.commit()
+        self.note(f"output:{ofport} -> datapath port {xp.odp}")
+        self.actions.append(("output", xp.odp))
+
+    def patch(self, xp: XPort) -> None:
+        assert xp.peer is not None
+        peer_br, peer_port = xp.peer
+        self.note(f"bridge(\"{peer_br.name}\")")
+        saved_br, saved_flow = self.br, dict(self.flow)
+        saved_set, saved_exit = self.action_set, self.exit
+        self.br = peer_br
+        self.flow["in_port"] = peer_port
+        for slot in _PIPELINE_SLOTS:
+            self.flow.pop(slot, None)
+        self.action_set, self.exit = [], False
+        self.depth += 1
+        self.run_table(0)
+        self.finish()
+        self.depth -= 1
+        self.br, self.action_set, self.exit = saved_br, saved_set, saved_exit
+        for slot in _PIPELINE_SLOTS:
+            if slot in saved_flow:
+                self.flow[slot] = saved_flow[slot]
+        self.flow["in_port"] = saved_flow["in_port"]
+
+    def send_to_controller(self, reason: int, max_len: int, controller_id: int,
+                           userdata: bytes, _miss_len: int, cookie: int | None = None) -> None:
+        in_port = self.flow.get("in_port", 0)
+        xp = self.br.ports.get(in_port)
+        if xp is not None and xp.config & OFPPC_NO_PACKET_IN:
+            self.note("controller: input port has no-packet-in")
+            return
+        self.commit()
+        rule_cookie = cookie
+        if rule_cookie is None:
+            rule_cookie = self.rules[-1].cookie if self.rules else 0xFFFFFFFFFFFFFFFF
+        meta = tuple((s, self.flow[s]) for s in ("in_port", "metadata", "regs", "tun_id",
+                                                  "pkt_mark") if self.flow.get(s))
+        self.actions.append(("userspace", PacketInRequest(
+            self.br.name, reason, self.table_id, rule_cookie, max_len, controller_id,
+            userdata, meta)))
+        self.note(f"controller (reason {reason})")
+
+    # -- NORMAL ------------------------------------------------------------------
+    def normal(self) -> None:
+        flow, br = self.flow, self.br
+        in_port = flow.get("in_port", 0)
+        for slot, mask in (("dl_src", None), ("dl_dst", None), ("vlan_tci", 0x1FFF)):
+            self.unwild(slot, mask)
+        xp = br.ports.get(in_port)
+        if xp is None:
+            self.note("NORMAL: unknown input port, dropping")
+            return
+        tci = flow.get("vlan_tci", 0)
+        vlan = input_vlan(xp.vlan, tci)
+        if vlan is None:
+            self.note(f"NORMAL: dropping packet with VLAN TCI 0x{tci:04x} on port {xp.name}")
+            return
+        src, dst = flow.get("dl_src", 0), flow.get("dl_dst", 0)
+        if br.mac.learn(src, vlan, in_port, self.now):
+            self.mac_changed = True
+        self.learned.append((br, src, vlan, in_port))
+        pcp = tci & 0xE000
+        entry = None if dst & (1 << 40) else br.mac.lookup(dst, vlan, self.now)
+        if entry is not None:
+            if entry.port == in_port:
+                self.note("NORMAL: learned port is input port, dropping")
+                return
+            out = br.ports.get(entry.port)
+            if out is not None:
+                self.note(f"NORMAL: forwarding to learned port {out.name}")
+                self.normal_output(out, vlan, pcp)
+            return
+        self.note("NORMAL: no learned MAC for destination, flooding")
+        for p in sorted(br.ports):
+            out = br.ports[p]
+            if p == in_port or out.config & OFPPC_NO_FLOOD or not out.vlan.carries(vlan):
+                continue
+            self.normal_output(out, vlan, pcp)
+
+    def normal_output(self, out: XPort, vlan: int, pcp: int) -> None:
+        vid = output_vlan(out.vlan, vlan)
+        saved = self.flow.get("vlan_tci", 0)
+        self.flow["vlan_tci"] = 0 if vid is None else (pcp | VLAN_CFI | vid)
+        self.output_port(out.ofport)
+        self.flow["vlan_tci"] = saved
+
+    # -- groups ------------------------------------------------------------------
+    def group(self, group_id: int) -> None:
+        grp = self.br.group(group_id)
+        if grp is None:
+            self.note(f"group:{group_id}: no such group")
+            return
+        for actions in grp.buckets_for(self.flow, self.wc, self.port_live):
+            self.nested(partial(self.do_actions, actions))
+
+    def port_live(self, ofport: int) -> bool:
+        xp = self.br.ports.get(ofport)
+        return xp is not None and xp.live and not xp.config & OFPPC_PORT_DOWN
+
+
+def _rule_text(rule: Any) -> str:
+    text = getattr(rule, "trace_text", None)
+    if callable(text):
+        return str(text())
+    return f"priority {rule.priority}"
+
+
+# --- simple actions as a table --------------------------------------------------
+
+def _set_field(x: Xlate, a: A.SetField) -> None:
+    x.write(a.field, a.value, a.mask)
+
+
+def _strip_vlan(x: Xlate, a: A.StripVlan) -> None:
+    x.unwild("vlan_tci", 0xFFFF)
+    x.flow["vlan_tci"] = x.flow.pop("vlan_tci1", 0)
+    x.touched.add("vlan_tci")
+
+
+def _push_vlan(x: Xlate, a: A.PushVlan) -> None:
+    x.unwild("vlan_tci", 0xFFFF)
+    tci = x.flow.get("vlan_tci", 0)
+    if tci & VLAN_CFI:
+        x.flow["vlan_tci1"] = tci
+    x.flow["vlan_tci"] = (tci & 0xEFFF) | VLAN_CFI
+    x.touched.add("vlan_tci")
+
+
+def _set_vlan_vid(x: Xlate, a: A.SetVlanVid) -> None:
+    x.unwild("vlan_tci", 0xFFFF)
+    tci = x.flow.get("vlan_tci", 0)
+    if not tci & VLAN_CFI and not a.push_vlan_if_needed:
+        return
+    x.flow["vlan_tci"] = (tci & 0xE000) | VLAN_CFI | (a.vid & 0xFFF)
+    x.touched.add("vlan_tci")
+
+
+def _set_vlan_pcp(x: Xlate, a: A.SetVlanPcp) -> None:
+    x.unwild("vlan_tci", 0xFFFF)
+    tci = x.flow.get("vlan_tci", 0)
+    if not tci & VLAN_CFI and not a.push_vlan_if_needed:
+        return
+    x.flow["vlan_tci"] = (tci & 0x1FFF) | VLAN_CFI | ((a.pcp & 7) << 13)
+    x.touched.add("vlan_tci")
+
+
+def _set_slot(slot: str, value: int, x: Xlate, mask: int | None = None) -> None:
+    full = _FULL[slot] if mask is None else mask
+    x.flow[slot] = (x.flow.get(slot, 0) & ~full) | (value & full)
+    x.touched.add(slot)
+
+
+def _dec_ttl(x: Xlate, a: A.DecTtl) -> None:
+    x.unwild("nw_ttl")
+    ttl = x.flow.get("nw_ttl", 0)
+    if ttl > 1:
+        _set_slot("nw_ttl", ttl - 1, x)
+        return
+    for cid in a.ids:
+        x.send_to_controller(OFPR_INVALID_TTL, 0xFFFF, cid, b"", 0)
+    x.exit = True
+
+
+def _reg_move(x: Xlate, a: A.RegMove) -> None:
+    x.write_sub(a.dst, x.read_sub(a.src))
+
+
+def _output_reg(x: Xlate, a: A.OutputReg) -> None:
+    x.output(x.read_sub(a.src) & 0xFFFF, a.max_len)
+
+
+def _controller(x: Xlate, a: A.Controller) -> None:
+    x.send_to_controller(a.reason, a.max_len, a.controller_id, a.userdata, a.max_len)
+
+
+def _output_trunc(x: Xlate, a: A.OutputTrunc) -> None:
+    x.commit()
+    x.actions.append(("trunc", a.max_len))
+    x.output(a.port)
+
+
+_DISPATCH: Final[dict[type, Callable[[Xlate, Any], None]]] = {
+    A.Output: lambda x, a: x.output(a.port, a.max_len),
+    A.Enqueue: lambda x, a: x.output(a.port),
+    A.Group: lambda x, a: x.group(a.group_id),
+    A.Controller: _controller,
+    A.SetField: _set_field,
+    A.StripVlan: _strip_vlan,
+    A.PushVlan: _push_vlan,
+    A.SetVlanVid: _set_vlan_vid,
+    A.SetVlanPcp: _set_vlan_pcp,
+    A.SetEthSrc: lambda x, a: _set_slot("dl_src", a.mac, x),
+    A.SetEthDst: lambda x, a: _set_slot("dl_dst", a.mac, x),
+    A.SetIpv4Src: lambda x, a: _set_slot("nw_src", a.ipv4, x),
+    A.SetIpv4Dst: lambda x, a: _set_slot("nw_dst", a.ipv4, x),
+    A.SetIpDscp: lambda x, a: _set_slot("nw_tos", a.dscp & 0xFC, x, 0xFC),
+    A.SetIpEcn: lambda x, a: _set_slot("nw_tos", a.ecn & 3, x, 3),
+    A.SetIpTtl: lambda x, a: _set_slot("nw_ttl", a.ttl, x),
+    A.SetL4SrcPort: lambda x, a: _set_slot("tp_src", a.port, x),
+    A.SetL4DstPort: lambda x, a: _set_slot("tp_dst", a.port, x),
+    A.DecTtl: _dec_ttl,
+    A.RegMove: _reg_move,
+    A.OutputReg: _output_reg,
+    A.OutputTrunc: _output_trunc,
+    A.SetTunnel: lambda x, a: _set_slot("tun_id", a.tun_id, x),
+    A.Note: lambda x, a: x.note("note"),
+    A.SetQueue: lambda x, a: None,
+    A.PopQueue: lambda x, a: None,
+    A.Meter: lambda x, a: None,
+    A.FinTimeout: lambda x, a: None,
+    A.Conjunction: lambda x, a: None,
+}
+
+
+def translate(bridge: Bridge, flow: dict[str, int], now: float, odp_in_port: int,
+              tracing: bool = False, start_actions: list[A.Action] | None = None
+              ) -> XlateResult:
+    """Run the pipeline for ``flow`` (in_port an OpenFlow port of ``bridge``).
+
+    With ``start_actions`` (a packet-out) those actions run instead of table 0.
+    """
+    x = Xlate(bridge, flow, now, odp_in_port, tracing)
+    in_port = flow.get("in_port", 0)
+    xp = bridge.ports.get(in_port)
+    if start_actions is not None:
+        x.do_actions(start_actions)
+        x.finish()
+    elif xp is not None and xp.config & OFPPC_NO_RECV:
+        x.note("input port has no-recv: dropping")
+    else:
+        x.run_table(0)
+        x.finish()
+    if in_port == OFPP_LOCAL:
+        pass
+    return XlateResult(x.actions, x.wc, x.rules, x.learned, x.mac_changed,
+                       x.trace or [], x.slow)
