@@ -1,0 +1,659 @@
+"""The OpenFlow flow tables of a switch: rules, flow_mod, expiry and statistics.
+
+This is the table half of OVS's ``ofproto/ofproto.c``, sans-IO: every
+operation takes ``now`` (monotonic seconds, a float) and returns what
+happened; nothing here reads a clock, sends a message or touches a
+datapath.  ``FlowTables`` holds tables 0..254 (OVS's ``N_TABLES``), each a
+``classifier.Classifier`` of ``Rule``s, and owns the switch's
+``groups.GroupTable`` and ``meters.MeterTable`` because rules refer to both:
+a flow_mod may not name a missing group or meter, and deleting a group or a
+meter deletes the rules that use it.
+
+Semantics follow OVS function by function (names in the docstrings):
+
+* ADD replaces a rule with an identical match and priority: timeouts,
+  importance and flags come from the flow_mod, counters are kept unless
+  ``OFPFF_RESET_COUNTS`` (which OpenFlow 1.0/1.1 adds imply), the cookie is
+  the new one unless that is all-ones.  No flow_removed for the replaced
+  rule.  ``OFPFF_CHECK_OVERLAP`` refuses a new rule that overlaps one of
+  equal priority (``OFPFMFC_OVERLAP``).
+* MODIFY[_STRICT] changes the actions of the rules it selects (cookie
+  mask filter; strict also by priority) and keeps their timeouts, flags,
+  importance and creation time; the cookie changes only when the flow_mod
+  carries a new one (OpenFlow 1.0 and Nicira) and counters reset only with
+  ``RESET_COUNTS``.  When nothing is selected it adds a flow if the
+  flow_mod has a new cookie and no cookie mask (``modify_may_add_flow``).
+* DELETE[_STRICT] selects like modify plus ``out_port``/``out_group``
+  (an output anywhere in the actions, nested ones included, as
+  ``ofpacts_output_to_port``), over all visible tables for ``OFPTT_ALL``.
+* Errors are OVS's: ``OFPBRC_BAD_TABLE_ID``, ``OFPBRC_EPERM`` (read-only
+  table), ``OFPBRC_BUFFER_UNKNOWN`` (a buffer id on add/modify, after the
+  flow is refused, since pyovs buffers no packets), ``OFPBAC_BAD_OUT_GROUP``,
+  ``OFPMMFC_INVALID_METER``, ``OFPBIC_BAD_TABLE_ID`` (goto beyond the last
+  table), ``OFPFMFC_OVERLAP``.
+
+Rules are changed in place by modify and by a replacing add (OVS makes a
+new ``struct rule`` and forwards the old one's statistics to it; keeping
+the object keeps the caller's references valid).  ``generation`` counts
+changes, so a datapath knows when its cached flows must be revalidated.
+
+Time: ``created`` and ``modified`` are when the rule was added and last
+changed by a flow_mod; ``used`` when it last matched a packet (``account``)
+or, before that, was changed.  A hard timeout counts from ``modified`` and
+an idle timeout from ``used``, strictly after (``now > modified + hard``),
+as ``rule_expire`` in ofproto-dpif.  Durations are reported in whole
+milliseconds, as OVS's ``calc_duration``.
+
+Table 254 is OVS's internal table: hidden (not in ``OFPTT_ALL``
+operations and table statistics) and read-only to controllers.  Rules of
+priority above 0xffff are hidden rules, selected only by criteria with such
+a priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from pyovs.openflow.act_ct import Ct
+from pyovs.openflow.actions import (
+    Action,
+    ActionList,
+    Clone,
+    Controller,
+    Enqueue,
+    GotoTable,
+    Group,
+    Meter,
+    Output,
+    WriteActions,
+)
+from pyovs.openflow.errors import OFError, OFPErr
+from pyovs.openflow.match import Match
+from pyovs.openflow.msg_flow import (
+    NO_BUFFER,
+    OFPG_ANY,
+    OFPTT_ALL,
+    Command,
+    FlowFlags,
+    FlowMod,
+    FlowRemoved,
+)
+from pyovs.openflow.msg_flowstats import FlowStats, FlowStatsRequest
+from pyovs.openflow.msg_group import GroupMod
+from pyovs.openflow.msg_stats import MeterMod
+from pyovs.openflow.msg_table import TableStats
+from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER
+
+from .classifier import Classifier
+from .groups import GroupModResult, GroupTable
+from .meters import MeterModResult, MeterTable
+
+N_TABLES: Final = 255
+TBL_INTERNAL: Final = N_TABLES - 1
+ALL_ONES64: Final = (1 << 64) - 1
+UINT16_MAX: Final = 0xFFFF
+
+# Flow removed reasons (ofp_flow_removed_reason).
+OFPRR_IDLE_TIMEOUT: Final = 0
+OFPRR_HARD_TIMEOUT: Final = 1
+OFPRR_DELETE: Final = 2
+OFPRR_GROUP_DELETE: Final = 3
+OFPRR_METER_DELETE: Final = 4
+OFPRR_EVICTION: Final = 5
+
+# The flags a rule keeps (OFPUTIL_FF_STATE).
+FF_STATE: Final = (FlowFlags.SEND_FLOW_REM | FlowFlags.NO_PKT_COUNTS | FlowFlags.NO_BYT_COUNTS
+                   | FlowFlags.CHECK_OVERLAP | FlowFlags.RESET_COUNTS)
+
+
+# --- what actions refer to ------------------------------------------------------
+
+def flattened(actions: Iterable[Action]) -> Iterator[Action]:
+    """Every action, nested ones included (OVS ``OFPACT_FOR_EACH_FLATTENED``)."""
+    for a in actions:
+        yield a
+        if isinstance(a, (Clone, WriteActions, Ct)):
+            yield from flattened(a.actions)
+
+
+def outputs_to_port(actions: ActionList, port: int) -> bool:
+    """OVS ``ofpacts_output_to_port``; OFPP_ANY selects every rule."""
+    if port == OFPP_ANY:
+        return True
+    for a in flattened(actions):
+        if isinstance(a, (Output, Enqueue)):
+            if a.port == port:
+                return True
+        elif isinstance(a, Controller) and port == OFPP_CONTROLLER:
+            return True
+    return False
+
+
+def outputs_to_group(actions: ActionList, group_id: int) -> bool:
+    """OVS ``ofpacts_output_to_group``; OFPG_ANY selects every rule."""
+    if group_id == OFPG_ANY:
+        return True
+    return any(isinstance(a, Group) and a.group_id == group_id for a in flattened(actions))
+
+
+def _referenced(actions: ActionList) -> tuple[frozenset[int], frozenset[int]]:
+    groups = set()
+    meters = set()
+    for a in flattened(actions):
+        if isinstance(a, Group):
+            groups.add(a.group_id)
+        elif isinstance(a, Meter):
+            meters.add(a.meter_id)
+    return frozenset(groups), frozenset(meters)
+
+
+def msecs(seconds: float) -> int:
+    """Whole milliseconds, as OVS's ``time_msec`` differences."""
+    return int(seconds * 1000)
+
+
+def calc_duration(start: float, now: float) -> tuple[int, int]:
+    """OVS ``calc_duration``: (sec, nsec) with millisecond resolution."""
+    ms = max(0, msecs(now) - msecs(start))
+    return ms // 1000, (ms % 1000) * 1_000_000
+
+
+def age_secs(start: float, now: float) -> int:
+    """OVS ``age_secs``: seconds since ``start``, clamped to 0..65535."""
+    ms = msecs(now) - msecs(start)
+    return 0 if ms < 0 else UINT16_MAX if ms >= UINT16_MAX * 1000 else ms // 1000
+
+
+# --- rules -------------------------------------------------------------------------
+
+class Rule:
+    """One flow in a table (OVS ``struct rule``).  Compared by identity."""
+
+    __slots__ = ("actions", "cookie", "created", "flags", "groups", "hard_timeout",
+                 "idle_timeout", "importance", "match", "meters", "modified", "n_bytes",
+                 "n_packets", "priority", "table_id", "used")
+
+    def __init__(self, match: Match, priority: int, table_id: int = 0,
+                 actions: ActionList = (), cookie: int = 0, idle_timeout: int = 0,
+                 hard_timeout: int = 0, importance: int = 0,
+                 flags: FlowFlags = FlowFlags(0), now: float = 0.0) -> None:  # noqa: B008
+        self.match = match
+        self.priority = priority
+        self.table_id = table_id
+        self.actions = actions
+        self.cookie = cookie
+        self.idle_timeout = idle_timeout
+        self.hard_timeout = hard_timeout
+        self.importance = importance
+        self.flags = flags & FF_STATE
+        self.created = now
+        self.modified = now
+        self.used = now
+        self.n_packets = 0
+        self.n_bytes = 0
+        self.groups, self.meters = _referenced(actions)
+
+    def account(self, packets: int, bytes_: int, now: float) -> None:
+        """Credit a datapath's statistics to this rule."""
+        self.n_packets += packets
+        self.n_bytes += bytes_
+        if now > self.used:
+            self.used = now
+
+    @property
+    def hidden(self) -> bool:
+        """OVS ``rule_is_hidden``: a priority no OpenFlow message can carry."""
+        return self.priority > UINT16_MAX
+
+    @property
+    def expirable(self) -> bool:
+        return bool(self.idle_timeout or self.hard_timeout)
+
+    def expiry_reason(self, now: float) -> int | None:
+        """OVS ``rule_expire``: why the rule has expired at ``now``, if it has."""
+        if self.hard_timeout and now > self.modified + self.hard_timeout:
+            return OFPRR_HARD_TIMEOUT
+        if self.idle_timeout and now > self.used + self.idle_timeout:
+            return OFPRR_IDLE_TIMEOUT
+        return None
+
+    def flow_stats(self, now: float) -> FlowStats:
+        """This rule as a flow stats entry (``handle_flow_stats_request``)."""
+        sec, nsec = calc_duration(self.created, now)
+        return FlowStats(
+            match=self.match, priority=self.priority, actions=self.actions,
+            table_id=self.table_id, cookie=self.cookie, duration_sec=sec,
+            duration_nsec=nsec, idle_timeout=self.idle_timeout,
+            hard_timeout=self.hard_timeout, importance=self.importance, flags=self.flags,
+            idle_age=age_secs(self.used, now), hard_age=age_secs(self.modified, now),
+            packet_count=self.n_packets, byte_count=self.n_bytes)
+
+    def flow_removed(self, reason: int, now: float) -> FlowRemoved:
+        """The flow_removed message for this rule (``ofproto_rule_send_removed``)."""
+        sec, nsec = calc_duration(self.created, now)
+        return FlowRemoved(
+            match=self.match, priority=self.priority, reason=reason, table_id=self.table_id,
+            cookie=self.cookie, duration_sec=sec, duration_nsec=nsec,
+            idle_timeout=self.idle_timeout, hard_timeout=self.hard_timeout,
+            packet_count=self.n_packets, byte_count=self.n_bytes)
+
+    def __repr__(self) -> str:
+        return (f"Rule(table={self.table_id}, priority={self.priority}, match={self.match}, "
+                f"cookie={self.cookie:#x})")
+
+
+# --- tables ----------------------------------------------------------------------
+
+@dataclass(slots=True)
+class OFTable:
+    """One flow table (OVS ``struct oftable``)."""
+
+    table_id: int
+    cls: Classifier[Rule] = field(default_factory=Classifier)
+    name: str = ""
+    hidden: bool = False
+    readonly: bool = False
+    n_lookups: int = 0
+    """Packets looked up here; the caller increments it (table statistics)."""
+    n_matched: int = 0
+    """Packets that matched a rule here; the caller increments it."""
+    max_flows: int = 1_000_000
+
+    def stats(self) -> TableStats:
+        return TableStats(table_id=self.table_id, active_count=len(self.cls),
+                          lookup_count=self.n_lookups, matched_count=self.n_matched,
+                          name=self.name or f"table{self.table_id}",
+                          max_entries=self.max_flows)
+
+
+@dataclass(slots=True)
+class FlowModResult:
+    """What a flow_mod (or a group/meter deletion, or expiry) did."""
+
+    added: list[Rule] = field(default_factory=list)
+    modified: list[Rule] = field(default_factory=list)
+    """Changed in place: by modify, or replaced by an identical add."""
+    deleted: list[Rule] = field(default_factory=list)
+    removed: list[tuple[Rule, int]] = field(default_factory=list)
+    """Deleted rules that asked for OFPFF_SEND_FLOW_REM, with the reason."""
+
+    def extend(self, other: FlowModResult) -> None:
+        self.added += other.added
+        self.modified += other.modified
+        self.deleted += other.deleted
+        self.removed += other.removed
+
+
+@dataclass(frozen=True, slots=True)
+class _Criteria:
+    """OVS ``struct rule_criteria``."""
+
+    table_id: int
+    match: Match
+    priority: int
+    cookie: int
+    cookie_mask: int
+    out_port: int = OFPP_ANY
+    out_group: int = OFPG_ANY
+    include_readonly: bool = True
+
+    @property
+    def include_hidden(self) -> bool:
+        return self.priority > UINT16_MAX
+
+    def selects(self, rule: Rule) -> bool:
+        """OVS ``collect_rule`` (all but the match and read-only tests)."""
+        return ((self.table_id in (rule.table_id, OFPTT_ALL))
+                and not (rule.cookie ^ self.cookie) & self.cookie_mask
+                and (not rule.hidden or self.include_hidden)
+                and outputs_to_port(rule.actions, self.out_port)
+                and outputs_to_group(rule.actions, self.out_group))
+
+
+class FlowTables:
+    """A switch's flow tables, with its group and meter tables."""
+
+    def __init__(self, n_tables: int = N_TABLES, internal_table: int | None = TBL_INTERNAL,
+                 groups: GroupTable | None = None, meters: MeterTable | None = None) -> None:
+        self.tables = [OFTable(i) for i in range(n_tables)]
+        if internal_table is not None and internal_table < n_tables:
+            self.tables[internal_table].hidden = True
+            self.tables[internal_table].readonly = True
+        self.groups = groups if groups is not None else GroupTable()
+        self.meters = meters if meters is not None else MeterTable()
+        self.generation = 0
+        """Bumped by every change to the tables, groups or meters."""
+        self._cookies: dict[int, set[Rule]] = {}
+        self._group_rules: dict[int, set[Rule]] = {}
+        self._meter_rules: dict[int, set[Rule]] = {}
+        self._expirable: set[Rule] = set()
+
+    @property
+    def n_tables(self) -> int:
+        return len(self.tables)
+
+    def __iter__(self) -> Iterator[Rule]:
+        """Every rule, table by table."""
+        for t in self.tables:
+            yield from t.cls
+
+    def __len__(self) -> int:
+        return sum(len(t.cls) for t in self.tables)
+
+    # --- lookup ------------------------------------------------------------
+
+    def lookup(self, table_id: int, flow: Mapping[str, int],
+               wc: dict[str, int] | None = None) -> Rule | None:
+        """The rule in ``table_id`` that ``flow`` hits (see ``Classifier.lookup``)."""
+        return self.tables[table_id].cls.lookup(flow, wc)
+
+    # --- bookkeeping ----------------------------------------------------------
+
+    def _index(self, rule: Rule) -> None:
+        self._cookies.setdefault(rule.cookie, set()).add(rule)
+        for gid in rule.groups:
+            self._group_rules.setdefault(gid, set()).add(rule)
+        for mid in rule.meters:
+            self._meter_rules.setdefault(mid, set()).add(rule)
+        if rule.expirable:
+            self._expirable.add(rule)
+
+    def _unindex(self, rule: Rule) -> None:
+        for index, keys in ((self._cookies, (rule.cookie,)), (self._group_rules, rule.groups),
+                            (self._meter_rules, rule.meters)):
+            for key in keys:
+                rules = index.get(key)
+                if rules is not None:
+                    rules.discard(rule)
+                    if not rules:
+                        del index[key]
+        self._expirable.discard(rule)
+
+    def _insert(self, rule: Rule) -> None:
+        self.tables[rule.table_id].cls.insert(rule)
+        self._index(rule)
+
+    def _remove(self, rule: Rule) -> None:
+        self.tables[rule.table_id].cls.remove(rule)
+        self._unindex(rule)
+
+    def group_ref_count(self, group_id: int) -> int:
+        """Rules whose actions name ``group_id`` (group statistics' ref_count)."""
+        return len(self._group_rules.get(group_id, ()))
+
+    def meter_flow_count(self, meter_id: int) -> int:
+        return len(self._meter_rules.get(meter_id, ()))
+
+    # --- selection ------------------------------------------------------------
+
+    def _matching_tables(self, table_id: int) -> list[OFTable]:
+        """OVS ``FOR_EACH_MATCHING_TABLE`` (the caller has checked ``table_id``)."""
+        if table_id == OFPTT_ALL:
+            return [t for t in self.tables if not t.hidden]
+        return [self.tables[table_id]]
+
+    def _check_table_id(self, table_id: int) -> None:
+        if table_id != OFPTT_ALL and table_id >= self.n_tables:
+            raise OFError(OFPErr.OFPBRC_BAD_TABLE_ID, f"table {table_id}")
+
+    def _collect(self, c: _Criteria, strict: bool) -> list[Rule]:
+        """OVS ``collect_rules_loose`` / ``collect_rules_strict``."""
+        self._check_table_id(c.table_id)
+        found: list[Rule] = []
+        n_readonly = 0
+        if c.cookie_mask == ALL_ONES64:
+            candidates: Iterable[Rule] = [
+                r for r in self._cookies.get(c.cookie, ())
+                if (r.match == c.match and r.priority == c.priority if strict
+                    else _loose_match(r.match, c.match))]
+            candidates = sorted(candidates, key=lambda r: r.table_id)
+        else:
+            cands: list[Rule] = []
+            for t in self._matching_tables(c.table_id):
+                if strict:
+                    r = t.cls.find_exact(c.match, c.priority)
+                    if r is not None:
+                        cands.append(r)
+                else:
+                    cands.extend(t.cls.iter_loose(c.match))
+            candidates = cands
+        for r in candidates:
+            if c.selects(r):
+                if not self.tables[r.table_id].readonly or c.include_readonly:
+                    found.append(r)
+                else:
+                    n_readonly += 1
+        if not found and n_readonly:
+            raise OFError(OFPErr.OFPBRC_EPERM, "only read-only flows match")
+        return found
+
+    def collect(self, req: FlowStatsRequest) -> list[Rule]:
+        """The rules a flow or aggregate statistics request selects."""
+        return self._collect(_Criteria(req.table_id, req.match, 0, req.cookie,
+                                       req.cookie_mask, req.out_port, req.out_group),
+                             strict=False)
+
+    # --- flow_mod ----------------------------------------------------------------
+
+    def flow_mod(self, fm: FlowMod, now: float, *, modify_cookie: bool | None = None,
+                 internal: bool = False) -> FlowModResult:
+        """Apply a flow_mod (OVS ``handle_flow_mod__``); raises ``OFError`` if refused.
+
+        ``modify_cookie`` is OVS's ``fm->modify_cookie``: whether a modify
+        may change the cookie.  It defaults to ``fm.new_cookie != all-ones``,
+        which is right for every protocol but OpenFlow 1.1, whose modify
+        never changes a cookie (pass False).  ``internal`` lets the switch
+        itself write read-only tables (OVS's ``OFPUTIL_FF_NO_READONLY``).
+        """
+        cmd = fm.command
+        if cmd in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT):
+            table_id = self._add_flow_init(fm, internal)
+            if fm.buffer_id != NO_BUFFER:
+                raise OFError(OFPErr.OFPBRC_BUFFER_UNKNOWN, f"buffer {fm.buffer_id:#x}")
+            if cmd == Command.ADD:
+                result = self._add_flow(fm, table_id, now)
+            else:
+                if modify_cookie is None:
+                    modify_cookie = fm.new_cookie != ALL_ONES64
+                result = self._modify_flows(fm, table_id, now, cmd == Command.MODIFY_STRICT,
+                                            modify_cookie, internal)
+        elif cmd in (Command.DELETE, Command.DELETE_STRICT):
+            strict = cmd == Command.DELETE_STRICT
+            c = _Criteria(fm.table_id, fm.match, fm.priority if strict else 0, fm.cookie,
+                          fm.cookie_mask, fm.out_port, fm.out_group, internal)
+            result = self.delete_rules(self._collect(c, strict), OFPRR_DELETE)
+        else:
+            raise OFError(OFPErr.OFPFMFC_BAD_COMMAND, f"flow_mod command {cmd}")
+        if result.added or result.modified:
+            self.generation += 1
+        return result
+
+    def _add_flow_init(self, fm: FlowMod, internal: bool) -> int:
+        """OVS ``add_flow_init``: the table a new flow goes in."""
+        self._check_table_id(fm.table_id)
+        table_id = 0 if fm.table_id == OFPTT_ALL else fm.table_id
+        if self.tables[table_id].readonly and not internal:
+            raise OFError(OFPErr.OFPBRC_EPERM, f"table {table_id} is read-only")
+        return table_id
+
+    def _check_actions(self, actions: ActionList) -> None:
+        """OVS ``ofproto_check_ofpacts``, plus goto_table against this switch's tables."""
+        for a in flattened(actions):
+            if isinstance(a, Meter) and not self.meters.exists(a.meter_id):
+                raise OFError(OFPErr.OFPMMFC_INVALID_METER, f"meter {a.meter_id}")
+            if isinstance(a, Group) and not self.groups.exists(a.group_id):
+                raise OFError(OFPErr.OFPBAC_BAD_OUT_GROUP, f"group {a.group_id}")
+            if isinstance(a, GotoTable) and a.table_id >= self.n_tables:
+                raise OFError(OFPErr.OFPBIC_BAD_TABLE_ID, f"goto_table:{a.table_id}")
+
+    def _add_flow(self, fm: FlowMod, table_id: int, now: float) -> FlowModResult:
+        """OVS ``add_flow_start`` + ``replace_rule_start``/``finish``."""
+        self._check_actions(fm.actions)
+        cls = self.tables[table_id].cls
+        old = cls.find_exact(fm.match, fm.priority)
+        result = FlowModResult()
+        if old is None:
+            if fm.flags & FlowFlags.CHECK_OVERLAP and cls.overlaps(fm.match, fm.priority):
+                raise OFError(OFPErr.OFPFMFC_OVERLAP, "overlapping flow")
+            rule = Rule(fm.match, fm.priority, table_id, fm.actions, fm.new_cookie,
+                        fm.idle_timeout, fm.hard_timeout, fm.importance, fm.flags, now)
+            self._insert(rule)
+            result.added.append(rule)
+            return result
+        self._unindex(old)
+        if fm.new_cookie != ALL_ONES64:
+            old.cookie = fm.new_cookie
+        old.idle_timeout = fm.idle_timeout
+        old.hard_timeout = fm.hard_timeout
+        old.importance = fm.importance
+        old.flags = fm.flags & FF_STATE
+        old.created = now
+        self._replace_actions(old, fm, now)
+        self._index(old)
+        result.modified.append(old)
+        return result
+
+    def _replace_actions(self, rule: Rule, fm: FlowMod, now: float) -> None:
+        """What every replacement does: new actions, ``modified`` now, counters per flags."""
+        rule.actions = fm.actions
+        rule.groups, rule.meters = _referenced(fm.actions)
+        rule.modified = now
+        if fm.flags & FlowFlags.RESET_COUNTS:
+            rule.n_packets = rule.n_bytes = 0
+
+    def _modify_flows(self, fm: FlowMod, table_id: int, now: float, strict: bool,
+                      modify_cookie: bool, internal: bool) -> FlowModResult:
+        """OVS ``modify_flows_start__`` and friends."""
+        c = _Criteria(fm.table_id, fm.match, fm.priority if strict else 0, fm.cookie,
+                      fm.cookie_mask, include_readonly=internal)
+        rules = self._collect(c, strict)
+        if not rules:
+            if fm.new_cookie != ALL_ONES64 and not fm.cookie_mask:
+                return self._add_flow(fm, table_id, now)
+            return FlowModResult()
+        self._check_actions(fm.actions)
+        for rule in rules:
+            self._unindex(rule)
+            if modify_cookie and fm.new_cookie != ALL_ONES64:
+                rule.cookie = fm.new_cookie
+            self._replace_actions(rule, fm, now)
+            self._index(rule)
+        return FlowModResult(modified=rules)
+
+    # --- deletion and expiry -------------------------------------------------------
+
+    def delete_rules(self, rules: Iterable[Rule], reason: int) -> FlowModResult:
+        """Remove ``rules`` (OVS ``delete_flows__``); flow_removed for those that asked."""
+        result = FlowModResult()
+        for rule in rules:
+            self._remove(rule)
+            result.deleted.append(rule)
+            if rule.flags & FlowFlags.SEND_FLOW_REM and not rule.hidden:
+                result.removed.append((rule, reason))
+        if result.deleted:
+            self.generation += 1
+        return result
+
+    def expire(self, now: float) -> list[tuple[Rule, int]]:
+        """Delete the rules whose timeouts have passed; (rule, reason) for each.
+
+        Every expired rule is returned; those with ``SEND_FLOW_REM`` want a
+        flow_removed (``Rule.flow_removed``).
+        """
+        expired = []
+        for rule in list(self._expirable):
+            reason = rule.expiry_reason(now)
+            if reason is not None:
+                expired.append((rule, reason))
+        expired.sort(key=lambda e: (e[0].table_id, -e[0].priority))
+        for rule, _ in expired:
+            self._remove(rule)
+        if expired:
+            self.generation += 1
+        return expired
+
+    def next_expiry(self) -> float | None:
+        """When ``expire`` next has something to do, at the earliest (a timer)."""
+        times = []
+        for r in self._expirable:
+            if r.hard_timeout:
+                times.append(r.modified + r.hard_timeout)
+            if r.idle_timeout:
+                times.append(r.used + r.idle_timeout)
+        return min(times, default=None)
+
+    def reduce_timeouts(self, rule: Rule, idle_timeout: int, hard_timeout: int) -> None:
+        """OVS ``ofproto_rule_reduce_timeouts`` (the ``fin_timeout`` action)."""
+        if idle_timeout and (not rule.idle_timeout or rule.idle_timeout > idle_timeout):
+            rule.idle_timeout = idle_timeout
+        if hard_timeout and (not rule.hard_timeout or rule.hard_timeout > hard_timeout):
+            rule.hard_timeout = hard_timeout
+        if rule.expirable and self.tables[rule.table_id].cls.find_exact(
+                rule.match, rule.priority) is rule:
+            self._expirable.add(rule)
+
+    # --- statistics ----------------------------------------------------------------
+
+    def flow_stats(self, req: FlowStatsRequest, now: float) -> list[FlowStats]:
+        """The entries of a flow stats reply (OVS ``handle_flow_stats_request``)."""
+        return [r.flow_stats(now) for r in self.collect(req)]
+
+    def aggregate(self, req: FlowStatsRequest) -> tuple[int, int, int]:
+        """(packet_count, byte_count, flow_count) (OVS ``handle_aggregate_stats_request``)."""
+        packets = bytes_ = n = 0
+        for r in self.collect(req):
+            packets += r.n_packets
+            bytes_ += r.n_bytes
+            n += 1
+        return packets, bytes_, n
+
+    def table_stats(self) -> list[TableStats]:
+        """One entry per visible table (OVS ``handle_table_stats_request``)."""
+        return [t.stats() for t in self.tables if not t.hidden]
+
+    # --- groups and meters -------------------------------------------------------
+
+    def delete_rules_for_groups(self, group_ids: Iterable[int]) -> FlowModResult:
+        rules: dict[int, Rule] = {}
+        for gid in group_ids:
+            for r in self._group_rules.get(gid, ()):
+                rules[id(r)] = r
+        return self.delete_rules(_ordered(rules.values()), OFPRR_GROUP_DELETE)
+
+    def delete_rules_for_meters(self, meter_ids: Iterable[int]) -> FlowModResult:
+        rules: dict[int, Rule] = {}
+        for mid in meter_ids:
+            for r in self._meter_rules.get(mid, ()):
+                rules[id(r)] = r
+        return self.delete_rules(_ordered(rules.values()), OFPRR_METER_DELETE)
+
+    def group_mod(self, gm: GroupMod, now: float) -> tuple[GroupModResult, FlowModResult]:
+        """Apply a group_mod; the rules deleted with deleted groups come back too."""
+        gres = self.groups.group_mod(gm, now)
+        fres = self.delete_rules_for_groups(gres.deleted)
+        self.generation += 1
+        return gres, fres
+
+    def meter_mod(self, mm: MeterMod, now: float) -> tuple[MeterModResult, FlowModResult]:
+        """Apply a meter_mod; the rules deleted with deleted meters come back too."""
+        mres = self.meters.meter_mod(mm, now)
+        fres = self.delete_rules_for_meters(mres.deleted)
+        self.generation += 1
+        return mres, fres
+
+
+def _ordered(rules: Iterable[Rule]) -> list[Rule]:
+    """A deterministic order for a set of rules: table, then priority, highest first."""
+    return sorted(rules, key=lambda r: (r.table_id, -r.priority, str(r.match)))
+
+
+def _loose_match(rule: Match, criteria: Match) -> bool:
+    """OVS ``cls_rule_is_loose_match``: ``rule`` at least as specific as ``criteria``."""
+    have = {slot: (value, mask) for slot, value, mask in rule.entries}
+    for slot, value, mask in criteria.entries:
+        v, m = have.get(slot, (0, 0))
+        if m & mask != mask or v & mask != value:
+            return False
+    return True

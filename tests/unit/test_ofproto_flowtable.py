@@ -1,0 +1,376 @@
+"""Flow tables: flow_mod as OVS applies it, expiry, flow statistics (after OVS's ofproto.at)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pyovs.cli.ofctl_flow import parse_flow_mod
+from pyovs.ofproto.flowtable import (
+    OFPRR_DELETE,
+    OFPRR_GROUP_DELETE,
+    OFPRR_HARD_TIMEOUT,
+    OFPRR_IDLE_TIMEOUT,
+    OFPRR_METER_DELETE,
+    FlowTables,
+    age_secs,
+    calc_duration,
+)
+from pyovs.openflow import codec
+from pyovs.openflow.act_text import format_actions
+from pyovs.openflow.actions import FmtCtx
+from pyovs.openflow.errors import OFError, OFPErr
+from pyovs.openflow.match import Match
+from pyovs.openflow.msg_flow import Command, FlowFlags
+from pyovs.openflow.msg_flowstats import FlowStatsRequest
+from pyovs.openflow.msg_group import GC_ADD, GC_DELETE, OFPG_ALL, Bucket, GroupMod
+from pyovs.openflow.msg_stats import MBT_DROP, MC_ADD, MC_DELETE, MeterBand, MeterConfig, MeterMod
+
+NXM = (1, "NXT_FLOW_MOD")
+OF10 = (1, "OFPT10_FLOW_MOD")
+OF11 = (2, None)
+OF12 = (3, None)
+OF13 = (4, None)
+CMDS = {"add": Command.ADD, "mod": Command.MODIFY, "mod_strict": Command.MODIFY_STRICT,
+        "del": Command.DELETE, "del_strict": Command.DELETE_STRICT}
+
+
+def received(text: str, cmd: str = "add", proto: tuple[int, str | None] = OF13,
+             tid: bool = False):  # type: ignore[no-untyped-def]
+    """The flow_mod a switch decodes when ovs-ofctl sends ``text`` in ``proto``.
+
+    Without the flow_mod_table_id extension (``tid``), OpenFlow 1.0 and
+    Nicira flow_mods name no table: OVS takes them as table 0xff.
+    """
+    fm, _ = parse_flow_mod(text, CMDS[cmd])
+    version, raw = proto
+    msg = codec.decode(codec.encode(codec.make(fm, version, raw=raw)))
+    body = msg.body.as_received(msg.raw)
+    if version == 1 and not tid:
+        body = replace(body, table_id=0xFF)
+    return body
+
+
+def do(ft: FlowTables, text: str, cmd: str = "add", proto: tuple[int, str | None] = OF13,
+       now: float = 0.0, tid: bool = False):  # type: ignore[no-untyped-def]
+    fm = received(text, cmd, proto, tid)
+    return ft.flow_mod(fm, now, modify_cookie=False if proto == OF11 else None)
+
+
+def dump(ft: FlowTables, req: FlowStatsRequest | None = None) -> list[str]:
+    out = []
+    for fs in ft.flow_stats(req or FlowStatsRequest(), 0.0):
+        text = f"cookie={fs.cookie:#x}, " if fs.cookie else ""
+        if fs.table_id:
+            text += f"table={fs.table_id}, "
+        match = str(fs.match) if fs.priority == 32768 else f"priority={fs.priority},{fs.match}"
+        text += (match + " " if match else "") + "actions="
+        out.append(text + format_actions(fs.actions, FmtCtx()))
+    return sorted(out)
+
+
+def test_add_lookup_and_replace_keeps_or_resets_counters() -> None:
+    for proto, kept in ((OF13, True), (OF12, True), (OF10, False), (NXM, False), (OF11, False)):
+        ft = FlowTables()
+        do(ft, "in_port=1,actions=2", proto=proto, now=1.0)
+        rule = ft.lookup(0, {"in_port": 1})
+        assert rule is not None and ft.lookup(0, {"in_port": 2}) is None
+        rule.account(3, 300, now=2.0)
+        res = do(ft, "in_port=1,idle_timeout=5,actions=3", proto=proto, now=4.0)
+        assert res.modified == [rule] and not res.added
+        assert (rule.n_packets, rule.n_bytes) == ((3, 300) if kept else (0, 0))
+        assert (rule.created, rule.modified, rule.used) == (4.0, 4.0, 2.0)
+        assert rule.idle_timeout == 5
+        assert len(ft) == 1
+
+
+def test_check_overlap() -> None:
+    ft = FlowTables()
+    do(ft, "priority=5,in_port=1,actions=1")
+    with pytest.raises(OFError) as e:
+        do(ft, "check_overlap,priority=5,dl_type=0x800,actions=1")
+    assert e.value.error is OFPErr.OFPFMFC_OVERLAP
+    do(ft, "check_overlap,priority=6,dl_type=0x800,actions=1")  # other priority
+    do(ft, "check_overlap,priority=5,in_port=2,dl_type=0x800,actions=1")  # disjoint
+    do(ft, "check_overlap,priority=5,in_port=1,actions=2")  # identical: replaced
+    assert len(ft) == 3
+    # OVS keeps the flags of an OpenFlow 1.0 add: dump shows check_overlap reset_counts.
+    ft = FlowTables()
+    do(ft, "check_overlap,in_port=1,actions=drop", proto=OF10)
+    [fs] = ft.flow_stats(FlowStatsRequest(), 0.0)
+    assert fs.flags == FlowFlags.CHECK_OVERLAP | FlowFlags.RESET_COUNTS
+
+
+@pytest.mark.parametrize(("proto", "changes"), [(OF10, True), (NXM, True), (OF11, False),
+                                                (OF12, False)])
+def test_mod_flow_cookie_change(proto: tuple[int, str | None], changes: bool) -> None:
+    ft = FlowTables()
+    do(ft, "cookie=0x1,in_port=1,actions=1", proto=proto)
+    do(ft, "cookie=0x2,in_port=1,actions=1", "mod", proto=proto)
+    assert dump(ft) == [f"cookie={'0x2' if changes else '0x1'}, in_port=1 actions=output:1"]
+
+
+@pytest.mark.parametrize("proto", [NXM, OF11, OF12])
+def test_mod_flows_by_cookie_mask(proto: tuple[int, str | None]) -> None:
+    ft = FlowTables()
+    for text in ("cookie=0x1,in_port=1,actions=1", "cookie=0x1,in_port=2,actions=1",
+                 "cookie=0x2,in_port=3,actions=1"):
+        do(ft, text, proto=proto)
+    do(ft, "cookie=0x1/0xff,actions=4", "mod", proto=proto)
+    assert dump(ft) == ["cookie=0x1, in_port=1 actions=output:4",
+                        "cookie=0x1, in_port=2 actions=output:4",
+                        "cookie=0x2, in_port=3 actions=output:1"]
+
+
+def test_mod_flows_by_cookie_mask_with_cookie_change() -> None:
+    ft = FlowTables()
+    for text in ("cookie=0x1,in_port=1,actions=1", "cookie=0x1,in_port=2,actions=1",
+                 "cookie=0x2,in_port=3,actions=1"):
+        do(ft, text, proto=NXM)
+    do(ft, "cookie=1/-1,cookie=4,actions=4", "mod", proto=NXM)
+    assert dump(ft) == ["cookie=0x2, in_port=3 actions=output:1",
+                        "cookie=0x4, in_port=1 actions=output:4",
+                        "cookie=0x4, in_port=2 actions=output:4"]
+
+
+@pytest.mark.parametrize(("proto", "text", "adds"), [
+    (NXM, "in_port=1,actions=1", True), (OF11, "in_port=1,actions=1", True),
+    (OF12, "in_port=1,actions=1", False), (NXM, "cookie=1/1,in_port=1,actions=1", False),
+    (OF11, "cookie=1/1,in_port=1,actions=1", False),
+    (OF12, "cookie=1/1,in_port=1,actions=1", False)])
+def test_mod_flow_miss_may_add(proto: tuple[int, str | None], text: str, adds: bool) -> None:
+    ft = FlowTables()
+    res = do(ft, text, "mod", proto=proto)
+    assert dump(ft) == (["in_port=1 actions=output:1"] if adds else [])
+    assert len(res.added) == adds
+
+
+def test_modify_keeps_timeouts_flags_and_creation() -> None:
+    ft = FlowTables()
+    do(ft, "send_flow_rem,idle_timeout=10,hard_timeout=20,in_port=1,actions=1", now=1.0)
+    [rule] = list(ft)
+    rule.account(1, 60, 2.0)
+    do(ft, "idle_timeout=99,in_port=1,actions=2", "mod_strict", now=5.0)
+    assert (rule.idle_timeout, rule.hard_timeout) == (10, 20)
+    assert rule.flags == FlowFlags.SEND_FLOW_REM
+    assert (rule.created, rule.modified, rule.used) == (1.0, 5.0, 2.0)
+    assert rule.n_packets == 1
+    do(ft, "reset_counts,in_port=1,actions=3", "mod", now=6.0)
+    assert rule.n_packets == 0
+    # Strict modify selects by priority too.
+    res = do(ft, "priority=7,in_port=1,actions=4", "mod_strict")
+    assert not res.modified and not res.added
+
+
+def test_delete_by_cookie_and_mask() -> None:
+    ft = FlowTables()
+    for i in (1, 2, 3):
+        do(ft, f"cookie=0x{i},in_port={i},actions=1")
+    do(ft, "cookie=0x3/-1", "del", proto=NXM)
+    assert dump(ft) == ["cookie=0x1, in_port=1 actions=output:1",
+                        "cookie=0x2, in_port=2 actions=output:1"]
+    do(ft, "cookie=0x0/0x1", "del", proto=NXM)
+    assert dump(ft) == ["cookie=0x1, in_port=1 actions=output:1"]
+
+
+def test_delete_by_table_id() -> None:
+    ft = FlowTables()
+    do(ft, "table=1,actions=drop")
+    do(ft, "table=2,actions=drop")
+    res = do(ft, "table=1", "del", proto=OF12)
+    assert len(res.deleted) == 1 and dump(ft) == ["table=2, actions=drop"]
+    do(ft, "table=1,actions=drop")
+    # OFPTT_ALL (OpenFlow 1.2+ delete, or 1.0 without the table id extension).
+    fm = replace(received("", "del", OF12), table_id=0xFF)
+    assert len(ft.flow_mod(fm, 0.0).deleted) == 2
+    assert len(ft) == 0
+
+
+def test_out_port_matching() -> None:
+    flows = ["in_port=1 actions=output:2",
+             "in_port=2 actions=output:1,write_actions(output:2,output:3)",
+             "in_port=3 actions=output:3,output:1,write_actions(output:2)",
+             "in_port=4 actions=drop",
+             "in_port=5 actions=write_actions(output:3)",
+             "in_port=6 actions=output:1"]
+    ft = FlowTables()
+    for text in flows:
+        do(ft, text.replace(" actions", ",actions"), proto=OF11)
+    assert dump(ft) == sorted(flows)
+    assert dump(ft, FlowStatsRequest(out_port=2)) == sorted(f for f in flows if "output:2" in f)
+    do(ft, "out_port=2", "del", proto=OF11)
+    assert dump(ft) == sorted(f for f in flows if "output:2" not in f)
+    do(ft, "out_port=3", "del", proto=OF11)
+    do(ft, "out_port=1", "del", proto=OF11)
+    assert dump(ft) == ["in_port=4 actions=drop"]
+
+
+def add_group(ft: FlowTables, gid: int) -> None:
+    ft.group_mod(GroupMod(GC_ADD, gid, 0, (Bucket(received("actions=10").actions),)), 0.0)
+
+
+def test_out_group_matching_and_group_availability() -> None:
+    ft = FlowTables()
+    with pytest.raises(OFError) as e:
+        do(ft, "in_port=1,actions=group:2,output:5", proto=OF11)
+    assert e.value.error is OFPErr.OFPBAC_BAD_OUT_GROUP
+    for gid in (1, 2, 3):
+        add_group(ft, gid)
+    flows = ["in_port=1 actions=group:2,output:5",
+             "in_port=2 actions=group:1,write_actions(group:2,group:3,output:6)",
+             "in_port=3 actions=group:3,group:1,write_actions(group:2,output:3)",
+             "in_port=4 actions=output:4",
+             "in_port=5 actions=write_actions(output:4,group:3)",
+             "in_port=6 actions=group:1"]
+    for text in flows:
+        do(ft, text.replace(" actions", ",actions"), proto=OF11)
+    assert dump(ft) == sorted(flows)
+    assert ft.group_ref_count(2) == 3
+    assert dump(ft, FlowStatsRequest(out_port=3, out_group=2)) == [flows[2]]
+    ft.flow_mod(replace(received("", "del", OF11), out_group=2), 0.0)
+    assert dump(ft) == sorted(f for f in flows if "group:2" not in f)
+    ft.flow_mod(replace(received("", "del", OF11), out_group=3), 0.0)
+    assert dump(ft) == sorted(f for f in flows if "group:2" not in f and "group:3" not in f)
+    assert ft.group_ref_count(2) == 0
+    [stats] = ft.groups.stats(1, 0.0, ft.group_ref_count)
+    assert stats.ref_count == 1
+
+
+def test_del_group_deletes_flows() -> None:
+    ft = FlowTables()
+    add_group(ft, 1234)
+    add_group(ft, 1235)
+    do(ft, "send_flow_rem,tcp,tcp_dst=80,actions=group:1234")
+    do(ft, "tcp,tcp_dst=81,actions=group:1235")
+    gen = ft.generation
+    gres, fres = ft.group_mod(GroupMod(GC_DELETE, 1234), 1.0)
+    assert gres.deleted == [1234] and ft.generation > gen
+    [(rule, reason)] = fres.removed
+    assert reason == OFPRR_GROUP_DELETE and len(fres.deleted) == 1
+    assert rule.flow_removed(reason, 2.5).duration_sec == 2
+    assert dump(ft) == ["tcp,tp_dst=81 actions=group:1235"]
+    _, fres = ft.group_mod(GroupMod(GC_DELETE, OFPG_ALL), 1.0)
+    assert len(fres.deleted) == 1 and len(ft) == 0
+
+
+def test_meter_checks_and_meter_delete() -> None:
+    ft = FlowTables()
+    with pytest.raises(OFError) as e:
+        do(ft, "in_port=1,actions=meter:1,output:2")
+    assert e.value.error is OFPErr.OFPMMFC_INVALID_METER
+    ft.meter_mod(MeterMod(MC_ADD, MeterConfig(1, 1, (MeterBand(MBT_DROP, 100),))), 0.0)
+    do(ft, "send_flow_rem,in_port=1,actions=meter:1,output:2")
+    assert ft.meter_flow_count(1) == 1
+    _, fres = ft.meter_mod(MeterMod(MC_DELETE, MeterConfig(1)), 1.0)
+    assert fres.removed == [(fres.deleted[0], OFPRR_METER_DELETE)]
+    assert len(ft) == 0
+
+
+def test_errors() -> None:
+    ft = FlowTables(n_tables=10, internal_table=9)
+    with pytest.raises(OFError) as e:
+        do(ft, "table=20,actions=drop")
+    assert e.value.error is OFPErr.OFPBRC_BAD_TABLE_ID
+    with pytest.raises(OFError) as e:
+        do(ft, "table=9,actions=drop")
+    assert e.value.error is OFPErr.OFPBRC_EPERM
+    ft.flow_mod(received("table=9,actions=drop"), 0.0, internal=True)
+    # The internal table is hidden from OFPTT_ALL, and read-only to deletes that name it.
+    assert dump(ft) == []
+    with pytest.raises(OFError) as e:
+        do(ft, "table=9", "del")
+    assert e.value.error is OFPErr.OFPBRC_EPERM
+    with pytest.raises(OFError) as e:
+        do(ft, "actions=goto_table:12")
+    assert e.value.error is OFPErr.OFPBIC_BAD_TABLE_ID
+    with pytest.raises(OFError) as e:
+        ft.flow_mod(replace(received("actions=drop"), buffer_id=5), 0.0)
+    assert e.value.error is OFPErr.OFPBRC_BUFFER_UNKNOWN
+    assert len(ft) == 1
+    with pytest.raises(OFError) as e:
+        ft.flow_stats(FlowStatsRequest(table_id=30), 0.0)
+    assert e.value.error is OFPErr.OFPBRC_BAD_TABLE_ID
+
+
+def test_expiry_reasons_and_flow_removed() -> None:
+    ft = FlowTables()
+    do(ft, "send_flow_rem,idle_timeout=5,in_port=1,actions=1", now=10.0)
+    do(ft, "hard_timeout=3,in_port=2,actions=1", now=10.0)
+    do(ft, "in_port=3,actions=1", now=10.0)
+    idle = ft.lookup(0, {"in_port": 1})
+    assert idle is not None
+    assert ft.next_expiry() == 13.0
+    assert ft.expire(13.0) == []  # strictly after, as OVS
+    [(hard, reason)] = ft.expire(13.001)
+    assert reason == OFPRR_HARD_TIMEOUT and hard.match == Match.from_fields(in_port=2)
+    idle.account(1, 64, 14.0)
+    assert ft.expire(18.5) == []
+    assert ft.expire(19.5) == [(idle, OFPRR_IDLE_TIMEOUT)]
+    fr = idle.flow_removed(OFPRR_IDLE_TIMEOUT, 19.5)
+    assert (fr.duration_sec, fr.duration_nsec, fr.idle_timeout, fr.packet_count) == (
+        9, 500_000_000, 5, 1)
+    assert len(ft) == 1
+
+
+def test_modify_resets_hard_timeout_and_fin_timeout() -> None:
+    ft = FlowTables()
+    do(ft, "hard_timeout=10,in_port=1,actions=1", now=0.0)
+    do(ft, "in_port=1,actions=2", "mod", now=8.0)
+    assert ft.expire(12.0) == []
+    [rule] = list(ft)
+    ft.reduce_timeouts(rule, 2, 0)
+    assert rule.idle_timeout == 2
+    assert ft.expire(10.5)[0][1] == OFPRR_IDLE_TIMEOUT
+
+
+def test_delete_reports_flow_removed_only_when_asked() -> None:
+    ft = FlowTables()
+    do(ft, "send_flow_rem,in_port=1,actions=1")
+    do(ft, "in_port=2,actions=1")
+    res = do(ft, "", "del")
+    assert len(res.deleted) == 2
+    assert [(r.match, why) for r, why in res.removed] == [
+        (Match.from_fields(in_port=1), OFPRR_DELETE)]
+
+
+def test_flow_stats_fields_and_aggregate() -> None:
+    ft = FlowTables()
+    do(ft, "cookie=0x10,table=3,priority=7,idle_timeout=30,hard_timeout=60,importance=9,"
+           "send_flow_rem,ip,actions=drop", proto=(5, None), now=100.0)
+    [rule] = list(ft)
+    rule.account(5, 500, 101.0)
+    rule.account(1, 100, 100.5)
+    [fs] = ft.flow_stats(FlowStatsRequest(), 103.25)
+    assert (fs.table_id, fs.priority, fs.cookie, fs.idle_timeout, fs.hard_timeout,
+            fs.importance, fs.flags) == (3, 7, 0x10, 30, 60, 9, FlowFlags.SEND_FLOW_REM)
+    assert (fs.duration_sec, fs.duration_nsec) == (3, 250_000_000)
+    assert (fs.idle_age, fs.hard_age) == (2, 3)
+    assert (fs.packet_count, fs.byte_count) == (6, 600)
+    assert ft.aggregate(FlowStatsRequest()) == (6, 600, 1)
+    assert ft.aggregate(FlowStatsRequest(table_id=2)) == (0, 0, 0)
+    assert ft.aggregate(FlowStatsRequest(cookie=0x10, cookie_mask=0xFF)) == (6, 600, 1)
+    assert ft.aggregate(FlowStatsRequest(match=Match.from_fields(dl_type=0x800, nw_proto=6))
+                        ) == (0, 0, 0)
+    assert [t.table_id for t in ft.table_stats()][-1] == 253
+    assert ft.table_stats()[3].active_count == 1
+
+
+def test_durations_and_ages() -> None:
+    assert calc_duration(1.0, 3.2345) == (2, 234_000_000)
+    assert age_secs(5.0, 4.0) == 0
+    assert age_secs(0.0, 70000.0) == 65535
+
+
+def test_generation_and_loose_selection() -> None:
+    ft = FlowTables()
+    g0 = ft.generation
+    do(ft, "ip,nw_src=10.0.0.0/8,actions=1")
+    do(ft, "ip,nw_src=10.1.0.0/16,actions=2")
+    do(ft, "ip,actions=3")
+    assert ft.generation == g0 + 3
+    # Loose delete of nw_src=10.0.0.0/8 takes the /8 and the more specific /16.
+    res = do(ft, "ip,nw_src=10.0.0.0/8", "del")
+    assert len(res.deleted) == 2 and dump(ft) == ["ip actions=output:3"]
+    res = do(ft, "ip,nw_src=10.0.0.0/8", "del")
+    assert not res.deleted and ft.generation == g0 + 4
