@@ -1,45 +1,92 @@
-"""pyovs-ofctl's switch and offline commands other than flow tables
-(``ovs-ofctl`` ``show``, ``ofp-print``).
+"""pyovs-ofctl's switch and offline commands other than flow tables.
 
-``show`` asks for the features, the port descriptions (OpenFlow 1.3+) and
-the switch config, with the same xids as ovs-ofctl, and prints each reply
-as ``ofp_print`` does.  ``ofp-print`` decodes hex (or raw bytes with
-``--raw``) and prints it.
+``SwitchCommands`` is the command group for everything a switch answers
+besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
+
+* this module: ``show``, ``dump-desc``, ``dump-tables``, ``dump-table-desc``,
+  ``dump-ports``, ``dump-ports-desc``, ``mod-port``, ``queue-stats``,
+  ``queue-get-config``, ``get-frags``, ``probe``, ``ping``, ``benchmark``
+  and the offline ``ofp-print``;
+* ``ofctl_groups``: groups and meters;
+* ``ofctl_monitor``: ``packet-out``, ``monitor``, ``snoop``, ``ofp-parse``.
+
+Each command opens its connections and sends its messages in ovs-ofctl's
+order, so the xids drawn from the run's counter (``ofctl_swbase``) are the
+ones ovs-ofctl would print; replies are printed with the library's
+``ofp_to_string`` exactly as ``ofp_print``.  Commands a version cannot
+express fail with ovs-ofctl's "needs OpenFlow 1.x or later" messages
+(``_NEEDS``).
 """
 
 from __future__ import annotations
 
+import secrets
 import sys
+import time
+from typing import Final
 
 from pyovs.cli.cmdline import Command, Fatal
-from pyovs.cli.ofctl_base import OfctlBase
+from pyovs.cli.ofctl_groups import GroupCommands
+from pyovs.cli.ofctl_monitor import MonitorCommands, parse_hex
 from pyovs.openflow.act_wire import atoi
-from pyovs.openflow.msg_basic import FeaturesRequest, GetConfigRequest
-from pyovs.openflow.msg_port import PortDescRequest
+from pyovs.openflow.codec import Body
+from pyovs.openflow.ctext import str_to_uint
+from pyovs.openflow.msg_basic import (
+    DescRequest,
+    EchoReply,
+    EchoRequest,
+    FeaturesRequest,
+    GetConfigRequest,
+    SwitchConfig,
+    TableDescRequest,
+    TableStatsRequest,
+)
+from pyovs.openflow.msg_port import PortDescRequest, PortMod, PortStatsRequest
+from pyovs.openflow.msg_queue import OFPQ_ALL, QueueGetConfigRequest, QueueStatsRequest
 from pyovs.openflow.ofprint import ofp_to_string
+from pyovs.openflow.ports import OFPP_ANY, OFPP_MAX, OFPP_NONE
 
 __all__ = ["SwitchCommands", "parse_hex"]
 
+_NEEDS: Final = {
+    "dump-table-features": (4, "1.3", "13"),
+    "dump-table-desc": (5, "1.4", "14"),
+}
+"""Commands a version cannot express: (first version, "1.x", "1x")."""
 
-def parse_hex(s: str) -> tuple[bytes, str]:
-    """``ofpbuf_put_hex``: hex byte pairs, separated by any of `` .\\t\\r\\n``.
-
-    Returns the bytes and the text left over where a pair could not be read.
-    """
-    out = bytearray()
-    i, n = 0, len(s)
-    while True:
-        while i < n and s[i] in " .\t\r\n":
-            i += 1
-        pair = s[i:i + 2]
-        if len(pair) < 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
-            return bytes(out), s[i:]
-        out.append(int(pair, 16))
-        i += 2
+# mod-port words: (name, OFPPC bit, the value "name" sets); "no-NAME" and
+# "noNAME" set the opposite (ovs-ofctl's flags[] in ofctl_mod_port).
+_PORT_FLAGS: Final = (
+    ("up", 1 << 0, False), ("down", 1 << 0, True), ("stp", 1 << 1, False),
+    ("receive", 1 << 2, False), ("receive-stp", 1 << 3, False),
+    ("flood", 1 << 4, False), ("forward", 1 << 5, False), ("packet-in", 1 << 6, False),
+)
+_MAX_PAYLOAD: Final = 65535 - 8
+_FRAG_NAMES: Final = {0: "normal", 1: "drop", 2: "reassemble", 3: "nx-match"}
 
 
-class SwitchCommands(OfctlBase):
+def mod_port_config(word: str) -> tuple[int, int]:
+    """A mod-port action word as (config, mask); ``Fatal`` for an unknown one."""
+    lower = word.lower()
+    command, negate = lower, False
+    if lower.startswith("no-"):
+        command, negate = lower[3:], True
+    elif lower.startswith("no"):
+        command, negate = lower[2:], True
+    for name, bit, on in _PORT_FLAGS:
+        if command == name:
+            return (bit if on != negate else 0), bit
+    raise Fatal(f"unknown mod-port command '{word}'")
+
+
+class SwitchCommands(GroupCommands, MonitorCommands):
     """Commands about the switch as a whole, and the offline ones."""
+
+    def _needs(self, command: str, version: int) -> None:
+        first, dotted, plain = _NEEDS[command]
+        if version < first:
+            raise Fatal(f"{command} needs OpenFlow {dotted} or later "
+                        f"('-O OpenFlow{plain}')")
 
     def ofp_print(self, args: list[str]) -> None:
         """``ofp-print HEX|- [VERBOSITY]``: print a message as OVS does."""
@@ -74,8 +121,180 @@ class SwitchCommands(OfctlBase):
         finally:
             s.close()
 
+    def _trivial(self, name: str, body: Body, raw: str | None = None) -> None:
+        """``dump_trivial_transaction``: one request on a new connection, replies printed."""
+        v = self._vconn(name)
+        try:
+            self._dump(v, body, raw)
+        finally:
+            v.close()
+
+    def dump_desc(self, args: list[str]) -> None:
+        self._trivial(args[0], DescRequest())
+
+    def dump_tables(self, args: list[str]) -> None:
+        self._trivial(args[0], TableStatsRequest())
+
+    def dump_table_desc(self, args: list[str]) -> None:
+        v = self._vconn(args[0])
+        try:
+            self._needs("dump-table-desc", v.version)
+            self._dump(v, TableDescRequest())
+        finally:
+            v.close()
+
+    def dump_ports(self, args: list[str]) -> None:
+        """``dump-ports SWITCH [PORT]``: port statistics."""
+        v = self._vconn(args[0])
+        try:
+            port = self._port_no(args[0], args[1]) if len(args) > 1 else OFPP_ANY
+            self._dump(v, PortStatsRequest(port))
+        finally:
+            v.close()
+
+    def dump_ports_desc(self, args: list[str]) -> None:
+        """``dump-ports-desc SWITCH [PORT]`` (the port selects only in OpenFlow 1.5)."""
+        v = self._vconn(args[0])
+        try:
+            port = self._port_no(args[0], args[1]) if len(args) > 1 else OFPP_ANY
+            self._dump(v, PortDescRequest(port if v.version >= 6 else OFPP_ANY))
+        finally:
+            v.close()
+
+    def mod_port(self, args: list[str]) -> None:
+        """``mod-port SWITCH PORT ACTION``: change one configuration bit of a port."""
+        name, port_name, word = args
+        number = str_to_uint(port_name, 10)
+        wanted = number & 0xFFFF if number is not None else OFPP_NONE
+        found = None
+        for p in self._fetch_ports(name):
+            if (p.port_no == wanted) if wanted != OFPP_NONE else p.name == port_name:
+                found = p
+                break
+        if found is None:
+            raise Fatal(f"{name}: couldn't find port `{port_name}'")
+        config, mask = mod_port_config(word)
+        v = self._vconn(name)
+        try:
+            self._noreply(v, PortMod(found.port_no, found.hw_addr, config, mask, 0))
+        finally:
+            v.close()
+
+    def queue_stats(self, args: list[str]) -> None:
+        """``queue-stats SWITCH [PORT [QUEUE]]``."""
+        v = self._vconn(args[0])
+        try:
+            port = OFPP_ANY
+            if len(args) > 1 and args[1] and args[1].lower() != "all":
+                port = self._port_no(args[0], args[1])
+            queue = OFPQ_ALL
+            if len(args) > 2 and args[2] and args[2].lower() != "all":
+                queue = atoi(args[2]) & 0xFFFFFFFF
+            self._dump(v, QueueStatsRequest(port, queue))
+        finally:
+            v.close()
+
+    def queue_get_config(self, args: list[str]) -> None:
+        """``queue-get-config SWITCH [PORT [QUEUE]]``."""
+        name = args[0]
+        port = self._port_no(name, args[1] if len(args) > 1 else "any")
+        queue_name = args[2] if len(args) > 2 else "all"
+        queue = OFPQ_ALL if queue_name.lower() == "all" else atoi(queue_name) & 0xFFFFFFFF
+        v = self._vconn(name)
+        try:
+            if port != OFPP_ANY or v.version != 1:
+                self._dump(v, QueueGetConfigRequest(port, queue))
+                return
+            # OpenFlow 1.0 asks one port at a time: ovs-ofctl lists the ports
+            # on the first connection and asks on a second one.
+            v2 = self._vconn(name)
+            try:
+                for p in self._ports_on(v):
+                    if p.port_no < OFPP_MAX:
+                        self._dump(v2, QueueGetConfigRequest(p.port_no, queue))
+            finally:
+                v2.close()
+        finally:
+            v.close()
+
+    def get_frags(self, args: list[str]) -> None:
+        """``get-frags SWITCH``: the switch's fragment handling mode."""
+        v = self._vconn(args[0])
+        try:
+            replies = v.transact(GetConfigRequest())
+            body = replies[-1].body if replies else None
+            if not isinstance(body, SwitchConfig):
+                raise Fatal(f"{args[0]}: bad reply to config request")
+            sys.stdout.write(f"{_FRAG_NAMES[body.flags & 3]}\n")
+        finally:
+            v.close()
+
+    def probe(self, args: list[str]) -> None:
+        """``probe TARGET``: one echo request, silently answered."""
+        v = self._vconn(args[0])
+        try:
+            replies = v.transact(EchoRequest(b""))
+            if not isinstance(replies[-1].body, EchoReply) or replies[-1].body.data:
+                raise Fatal("reply does not match request")
+        finally:
+            v.close()
+
+    def ping(self, args: list[str]) -> None:
+        """``ping TARGET [N]``: ten echo round trips with an N-byte payload."""
+        payload = atoi(args[1]) if len(args) > 1 else 64
+        if not 0 <= payload <= _MAX_PAYLOAD:
+            raise Fatal(f"payload must be between 0 and {_MAX_PAYLOAD} bytes")
+        v = self._vconn(args[0])
+        try:
+            for _ in range(10):
+                data = secrets.token_bytes(payload)
+                start = time.monotonic()
+                reply = v.transact(EchoRequest(data))[-1]
+                elapsed = (time.monotonic() - start) * 1000
+                if not isinstance(reply.body, EchoReply) or reply.body.data != data:
+                    sys.stdout.write("Reply does not match request.\n")
+                sys.stdout.write(f"{8 + payload} bytes from {args[0]}: xid={reply.xid:08x} "
+                                 f"time={elapsed:.1f} ms\n")
+                sys.stdout.flush()
+        finally:
+            v.close()
+
+    def benchmark(self, args: list[str]) -> None:
+        """``benchmark TARGET N COUNT``: COUNT echo round trips of N-byte payloads."""
+        payload = atoi(args[1])
+        if not 0 <= payload <= _MAX_PAYLOAD:
+            raise Fatal(f"payload must be between 0 and {_MAX_PAYLOAD} bytes")
+        size, count = 8 + payload, atoi(args[2])
+        sys.stdout.write(f"Sending {count} packets * {size} bytes (with header) = "
+                         f"{count * size} bytes total\n")
+        sys.stdout.flush()
+        v = self._vconn(args[0])
+        start = time.monotonic()
+        try:
+            for _ in range(count):
+                v.transact(EchoRequest(bytes(payload)))
+        finally:
+            v.close()
+        ms = max((time.monotonic() - start) * 1000, 1e-3)
+        sys.stdout.write(f"Finished in {ms:.1f} ms ({count / (ms / 1000):.0f} packets/s) "
+                         f"({count * size / (ms / 1000):.0f} bytes/s)\n")
+
     def switch_commands(self) -> list[Command]:
         return [
             Command("show", None, 1, 1, self.show),
+            Command("dump-desc", None, 1, 1, self.dump_desc),
+            Command("dump-tables", None, 1, 1, self.dump_tables),
+            Command("dump-table-desc", None, 1, 1, self.dump_table_desc),
+            Command("queue-stats", None, 1, 3, self.queue_stats),
+            Command("queue-get-config", None, 1, 3, self.queue_get_config),
+            Command("dump-ports", None, 1, 2, self.dump_ports),
+            Command("dump-ports-desc", None, 1, 2, self.dump_ports_desc),
+            Command("mod-port", None, 3, 3, self.mod_port),
+            Command("get-frags", None, 1, 1, self.get_frags),
+            Command("probe", None, 1, 1, self.probe),
+            Command("ping", None, 1, 2, self.ping),
+            Command("benchmark", None, 3, 3, self.benchmark),
             Command("ofp-print", None, 1, 2, self.ofp_print),
+            *self.group_commands(),
+            *self.monitor_commands(),
         ]
