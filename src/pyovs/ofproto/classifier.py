@@ -71,6 +71,10 @@ class ClsRule(Protocol):
 
 
 R = TypeVar("R", bound=ClsRule)
+_Step = tuple[int, int, str, int, tuple[str, ...], tuple[int, ...], "MaskKey",
+              dict[object, list[R]]]
+"""A subtable as ``lookup`` sees it: max priority, width, the first slot and
+mask (for one-slot subtables), all slots, all masks, (slot, mask) pairs, buckets."""
 
 
 def mask_key(match: Match) -> MaskKey:
@@ -152,12 +156,13 @@ class Subtable(Generic[R]):
 class Classifier(Generic[R]):
     """A set of rules, each a match and a priority, and the lookup among them."""
 
-    __slots__ = ("_dirty", "_n", "_order", "_seq", "_subtables")
+    __slots__ = ("_dirty", "_n", "_order", "_plan", "_seq", "_subtables")
 
     def __init__(self) -> None:
         self._subtables: dict[MaskKey, Subtable[R]] = {}
         self._order: list[Subtable[R]] = []
         self._dirty = False
+        self._plan: list[_Step[R]] | None = None
         self._seq = 0
         self._n = 0
 
@@ -186,6 +191,7 @@ class Classifier(Generic[R]):
         self._n += 1
         if st.max_priority != before:
             self._dirty = True
+            self._plan = None
         return old
 
     def remove(self, rule: R) -> bool:
@@ -201,13 +207,16 @@ class Classifier(Generic[R]):
         if not st.n_rules:
             del self._subtables[mk]
             self._order.remove(st)
+            self._plan = None
         elif st.max_priority != before:
             self._dirty = True
+            self._plan = None
         return True
 
     def clear(self) -> None:
         self._subtables.clear()
         self._order.clear()
+        self._plan = None
         self._n = 0
 
     # --- lookup --------------------------------------------------------------
@@ -218,28 +227,38 @@ class Classifier(Generic[R]):
             self._dirty = False
         return self._order
 
+    def _build_plan(self) -> list[_Step[R]]:
+        """What ``lookup`` iterates: one flat tuple per subtable, in visiting order."""
+        self._plan = [(st.max_priority, st.width, st.slots[0] if st.width else "",
+                       st.masks[0] if st.width else 0, st.slots, st.masks, st.fields,
+                       st.buckets) for st in self._ordered()]
+        return self._plan
+
     def lookup(self, flow: Mapping[str, int], wc: dict[str, int] | None = None) -> R | None:
         """The highest-priority rule matching ``flow`` (missing slots are 0).
 
         With ``wc``, ORs in per slot the mask bits the lookup depended on.
         """
+        plan = self._plan
+        if plan is None:
+            plan = self._build_plan()
         best: R | None = None
         best_pri = -1
         get = flow.get
-        for st in self._ordered() if self._dirty else self._order:
-            if st.max_priority <= best_pri:
+        key: object
+        for max_pri, width, slot, mask, slots, masks, fields, buckets in plan:
+            if max_pri <= best_pri:
                 break
             if wc is not None:
-                for slot, mask in st.fields:
-                    wc[slot] = wc.get(slot, 0) | mask
-            width = st.width
+                for f_slot, f_mask in fields:
+                    wc[f_slot] = wc.get(f_slot, 0) | f_mask
             if width == 1:
-                key: object = get(st.slots[0], 0) & st.masks[0]
+                key = get(slot, 0) & mask
             elif width:
-                key = tuple(map(and_, map(get, st.slots, _ZEROS), st.masks))
+                key = tuple(map(and_, map(get, slots, _ZEROS), masks))
             else:
                 key = ()
-            bucket = st.buckets.get(key)
+            bucket = buckets.get(key)
             if bucket is not None:
                 rule = bucket[0]
                 if rule.priority > best_pri:
