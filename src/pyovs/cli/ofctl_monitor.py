@@ -24,6 +24,7 @@ provided.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from typing import Final
@@ -158,6 +159,16 @@ def parse_packet_out(text: str, port_map: dict[str, int] | None = None,
     return PacketOut(actions, packet, metadata=b.freeze()), usable  # type: ignore[arg-type]
 
 
+def _fatal_signal(signum: int, _frame: object) -> None:
+    """OVS ``fatal_signal``: log the signal as vlog's first message, then die of it."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    sys.stderr.write(f"{now}|00001|fatal_signal|WARN|terminating with signal {signum} "
+                     f"({signal.strsignal(signum)})\n")
+    sys.stderr.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 class MonitorCommands(SwitchBase):
     """Packets and asynchronous messages."""
 
@@ -268,6 +279,8 @@ class MonitorCommands(SwitchBase):
 
     def _monitor_loop(self, v: Vconn, reply_to_echo: bool) -> None:
         stamp = self._option("--timestamp") is not None
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, _fatal_signal)
         try:
             while (msg := v.recv()) is not None:
                 text = ofp_to_string(codec.encode(msg), self.opts.verbosity + 2)
