@@ -231,12 +231,16 @@ class FlowVconn(Session):
         """``vconn_dump_flows``: all the flows; a switch error is ``Fatal``.
 
         OVS decodes these without the Nicira flow-age extension, so the idle
-        and hard ages are unknown (not printed).
+        and hard ages of an NXST reply are unknown (not printed).
         """
         flows: list[FlowStats] = []
         for m in self.transact(request, raw):
             if isinstance(m.body, FlowStatsReply):
-                flows.extend(replace(fs, idle_age=-1, hard_age=-1) for fs in m.body.flows)
+                if m.raw.startswith("NXST"):
+                    flows.extend(replace(fs, idle_age=-1, hard_age=-1)
+                                 for fs in m.body.flows)
+                else:
+                    flows.extend(m.body.flows)
             else:
                 raise Fatal(f"dump flows ({os.strerror(errno.EPROTO)})")
         return flows
@@ -315,9 +319,9 @@ class NameMaps:
 
     @staticmethod
     def _fetchable(name: str) -> bool:
-        # OVS does not connect for a valid connection string (it might be
-        # passive, and names would not help anyway).
-        return ":" not in name or name.split(":", 1)[0] not in _ACTIVE_VCONN_CLASSES
+        # OVS connects for a bridge name or a valid active connection string,
+        # never for a passive or invalid one.
+        return ":" not in name or name.split(":", 1)[0] in _ACTIVE_VCONN_CLASSES
 
     def ports(self, name: str) -> NameMap:
         m = self._ports.get(name)

@@ -150,12 +150,17 @@ class FlowCommands(OfctlBase):
 
     def _dump_transaction(self, v: FlowVconn, request: FlowStatsRequest,
                           raw: str | None) -> None:
-        """``dump_transaction``: print every reply (the names of a vconn string: none)."""
+        """``dump_transaction``: print every reply."""
         try:
             for m in v.transact(request, raw):
-                self._print(m, self.opts.verbosity + 1)
+                sys.stdout.write(self._to_string(v, m, self.opts.verbosity + 1))
         finally:
             v.close()
+
+    def _to_string(self, v: FlowVconn, msg: Message, verbosity: int) -> str:
+        """``ofp_to_string`` with the names of the connection (``unix:PATH``) when shown."""
+        return ofp_to_string(codec.encode(msg), verbosity, self._ports_to_show(v.vconn_name),
+                             self._tables_to_show(v.vconn_name))
 
     def dump_flows(self, args: list[str]) -> None:
         """``dump-flows SWITCH [FLOW]``."""
@@ -215,7 +220,7 @@ class FlowCommands(OfctlBase):
         error = v.transact_multiple_noreply(requests)
         if error is not None:
             sys.stdout.flush()
-            sys.stderr.write(ofp_to_string(codec.encode(error), self.opts.verbosity + 2))
+            sys.stderr.write(self._to_string(v, error, self.opts.verbosity + 2))
             raise Fatal("", 1)
 
     def _bundle(self, v: FlowVconn, requests: list[Encoded]) -> None:
@@ -382,5 +387,9 @@ def _for_protocol(fm: FlowMod, protocol: Protocol) -> FlowMod:
 def _hex_text(data: bytes, verbosity: int) -> str:
     """What ovs-ofctl prints of a flow mod at ``-mmmmm`` (hex dump) or more (hex)."""
     from pyovs.openflow.dstext import hex_dump
-    return hex_dump(data) if verbosity == 5 else data.hex() + "\n"
+    if verbosity == 5:
+        return hex_dump(data)
+    # ds_put_hex: a number, "0x" then the bytes from the first non-zero one.
+    digits = data.lstrip(b"\0")
+    return (f"0x{digits[0]:x}{digits[1:].hex()}" if digits else "0") + "\n"
 

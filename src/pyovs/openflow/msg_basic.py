@@ -174,7 +174,7 @@ def _format_error(body: Body, ctx: FormatContext) -> str:
     if err in (OFPErr.OFPHFC_INCOMPATIBLE, OFPErr.OFPHFC_EPERM):
         return text + printable(body.data)
     from .ofprint import ofp_to_string  # the payload is itself a message
-    return text + ofp_to_string(body.data, 1)
+    return text + ofp_to_string(body.data, 1, ctx.port_names, ctx.table_names)
 
 
 # --- echo --------------------------------------------------------------------------
