@@ -1,152 +1,201 @@
-"""``make demo``: start pyovsdb-server on an embedded default and use it.
+"""``make demo``: the Open vSwitch namespace tutorial, on pyovs.
 
-The demo creates (on first run) a database from the bundled Open_vSwitch
-schema in pyovs's default directories, starts ``pyovsdb-server`` detached,
-then talks to it as real clients do: it watches the Bridge table with
-``monitor_cond``, runs transactions that add a bridge and a port the way
-ovs-vsctl does, shows the update the monitor received, runs the real
-``ovs-vsctl`` and ``ovsdb-client`` too when they are installed, compacts the
-database through the control socket, and stops the server.
+The steps of the tutorial (two network namespaces, a veth pair for each,
+``add-br``, ``add-port``, ping from one to the other), run against the
+pyovs stack in a private run directory:
+
+1. ``pyovs up``'s work: a database from the bundled schema,
+   ``pyovsdb-server`` and ``pyovs-vswitchd`` detached;
+2. two namespaces with a veth pair each (as root), or, without root, two
+   ``dummy`` ports (in-memory devices) standing in for them -- the demo
+   says which;
+3. ``pyovs-vsctl add-br br0`` and ``add-port`` for both ends, without
+   ``--no-wait`` (each command returns once vswitchd applied it);
+4. a ping from one host to the other (with dummy ports, the switch is fed
+   the same ICMP echo request and reply frames, and prints what each port
+   sent);
+5. ``pyovs-vsctl show``, ``pyovs-ofctl dump-flows br0``, the learned MACs
+   (``fdb/show``) and the datapath flows (``dpctl/dump-flows``);
+6. cleanup: the daemons stop, the namespaces and links are deleted, the
+   directory removed -- also when a step fails.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
+import secrets
 import shutil
-import socket
+import struct
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from pyovs import dirs
-from pyovs.daemon import read_pidfile
-from pyovs.ovsdb.file import FileStorage
-from pyovs.ovsdb.jsonrpc import JsonRpcStream, Message
-from pyovs.ovsdb.schema import bundled_schema_path
-from pyovs.unixctl import unixctl_call
+from pyovs.cli import stack
 
 BIN = Path(sys.executable).parent
 
 
-class Rpc:
-    """Just enough JSON-RPC for a demo: call() and the notifications seen meanwhile."""
-
-    def __init__(self, path: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(10)
-        self.sock.connect(path)
-        self.stream = JsonRpcStream()
-        self.next_id = 0
-        self.notifications: list[Message] = []
-
-    def call(self, method: str, *params: Any) -> Any:
-        self.next_id += 1
-        self.sock.sendall(self.stream.send(Message.request(method, list(params),
-                                                          self.next_id)))
-        while True:
-            msg = self.stream.next_message()
-            if msg is None:
-                self.stream.receive_data(self.sock.recv(65536))
-                continue
-            if msg.id == self.next_id:
-                if msg.error is not None:
-                    raise RuntimeError(json.dumps(msg.error))
-                return msg.result
-            self.notifications.append(msg)
-
-
 def say(text: str) -> None:
-    print(f"\n== {text}")
+    print(f"\n== {text}", flush=True)
+
+
+def run(*argv: str, check: bool = True, show: bool = True) -> str:
+    if show:
+        print(f"$ {' '.join(argv)}", flush=True)
+    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    if show and out:
+        print(out, end="" if out.endswith("\n") else "\n", flush=True)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed with status {proc.returncode}")
+    return proc.stdout
+
+
+def tool(name: str) -> str:
+    return str(BIN / name)
+
+
+def appctl(*args: str, show: bool = True) -> str:
+    return run(tool("pyovs-appctl"), "-t", "pyovs-vswitchd", *args, show=show)
+
+
+@contextlib.contextmanager
+def private_dirs() -> Iterator[str]:
+    d = tempfile.mkdtemp(prefix="pyovs-demo-")
+    saved = {k: os.environ.get(k) for k in ("OVS_RUNDIR", "OVS_DBDIR", "OVS_LOGDIR")}
+    for k in saved:
+        os.environ[k] = d
+    try:
+        yield d
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _mac(i: int) -> bytes:
+    return bytes([0x02, 0, 0, 0, 0, i])
+
+
+def _icmp_frame(src: int, dst: int, kind: int) -> str:
+    """An Ethernet/IPv4/ICMP echo frame from host ``src`` to host ``dst``."""
+    icmp = struct.pack("!BBHHH", kind, 0, 0, 0x1234, 1) + b"pyovs demo"
+    csum = _csum(icmp)
+    icmp = icmp[:2] + struct.pack("!H", csum) + icmp[4:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
+                     bytes([10, 10, 10, src]), bytes([10, 10, 10, dst]))
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    return (_mac(dst) + _mac(src) + b"\x08\x00" + ip + icmp).hex()
+
+
+def _csum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return int(~s & 0xFFFF)
+
+
+_PING = """
+import socket, struct, sys, time
+def csum(b):
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b)); s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(2)
+for seq in (1, 2, 3):
+    body = struct.pack("!HH", 7, seq) + b"pyovs demo"
+    t = time.monotonic()
+    s.sendto(struct.pack("!BBH", 8, 0, csum(b"\\x08\\0\\0\\0" + body)) + body, (sys.argv[1], 0))
+    data, (src, _) = s.recvfrom(2048)
+    print(f"reply from {src}: icmp_seq={seq} time={(time.monotonic() - t) * 1e3:.2f} ms")
+"""
+
+
+def with_namespaces(vsctl: list[str]) -> None:
+    token = secrets.token_hex(2)
+    ns = [f"demo{token}a", f"demo{token}b"]
+    links = [f"veth{token}a", f"veth{token}b"]
+    try:
+        say("two hosts: network namespaces, each cabled to the switch with a veth pair")
+        for i, (n, link) in enumerate(zip(ns, links, strict=True)):
+            run("ip", "netns", "add", n)
+            run("ip", "link", "add", link, "type", "veth", "peer", "name", f"{link}h")
+            run("ip", "link", "set", f"{link}h", "netns", n)
+            run("ip", "-n", n, "addr", "add", f"10.10.10.{i + 1}/24", "dev", f"{link}h")
+            run("ip", "-n", n, "link", "set", f"{link}h", "up")
+            run("ip", "-n", n, "link", "set", "lo", "up")
+            run("ip", "link", "set", link, "up")
+        say("the switch: add-br and add-port with pyovs-vsctl")
+        run(*vsctl, "add-br", "br0")
+        for link in links:
+            run(*vsctl, "add-port", "br0", link)
+        say("ping from one namespace to the other, through br0")
+        if shutil.which("ping"):
+            run("ip", "netns", "exec", ns[0], "ping", "-c", "3", "-i", "0.2", "10.10.10.2")
+        else:
+            run("ip", "netns", "exec", ns[0], sys.executable, "-c", _PING, "10.10.10.2")
+        show_state(vsctl)
+    finally:
+        for n in ns:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        for link in links:
+            subprocess.run(["ip", "link", "del", link], capture_output=True)
+
+
+def with_dummy_ports(vsctl: list[str]) -> None:
+    say("not root: the two hosts are dummy ports (in-memory devices) instead of "
+        "namespaces with veth pairs")
+    run(*vsctl, "add-br", "br0")
+    for i in (1, 2):
+        run(*vsctl, "add-port", "br0", f"host{i}", "--", "set", "interface", f"host{i}",
+            "type=dummy", f"ofport_request={i}")
+    say("host1 pings host2: the echo request goes in at host1 ...")
+    appctl("netdev-dummy/receive", "host1", _icmp_frame(1, 2, 8))
+    say("... leaves at host2 (flooded: the switch has not learned host2 yet)")
+    appctl("netdev-dummy/sent", "host2")
+    say("host2's echo reply goes in at host2 and leaves at host1 only (host1 was learned)")
+    appctl("netdev-dummy/receive", "host2", _icmp_frame(2, 1, 0))
+    appctl("netdev-dummy/sent", "host1")
+    show_state(vsctl)
+
+
+def show_state(vsctl: list[str]) -> None:
+    say("pyovs-vsctl show")
+    run(*vsctl, "show")
+    say("the OpenFlow table: the default NORMAL flow of a standalone bridge")
+    run(tool("pyovs-ofctl"), "dump-flows", "br0")
+    say("learned MAC addresses")
+    appctl("fdb/show", "br0")
+    say("datapath flows (megaflows installed by the first packets)")
+    appctl("dpctl/dump-flows")
 
 
 def main() -> int:
-    rundir = dirs.rundir(ensure=True)
-    dbdir = dirs.dbdir(ensure=True)
-    db_path = os.path.join(dbdir, "conf.db")
-    sock = os.path.join(rundir, "db.sock")
-    pidfile = os.path.join(rundir, "pyovsdb-server.pid")
-    if not os.path.exists(db_path):
-        schema = json.loads(bundled_schema_path("vswitch").read_text())
-        FileStorage.create(db_path, schema)
-        say(f"created {db_path} from the bundled Open_vSwitch schema {schema['version']}")
-    else:
-        say(f"using {db_path}")
-    env = dict(os.environ, OVS_RUNDIR=rundir, OVS_DBDIR=dbdir,
-               OVS_LOGDIR=dirs.logdir(ensure=True))
-    subprocess.run([str(BIN / "pyovsdb-server"), db_path, f"--remote=punix:{sock}",
-                    f"--pidfile={pidfile}", "--log-file", "--detach"], env=env, check=True)
-    say(f"pyovsdb-server is running (pid {read_pidfile(pidfile)}), listening on {sock}")
-    try:
-        run_clients(sock, env)
-        ctl = os.path.join(rundir, f"pyovsdb-server.{read_pidfile(pidfile)}.ctl")
-        ok, text = unixctl_call(ctl, "ovsdb-server/compact", [])
-        say(f"ovsdb-server/compact through the control socket: {'ok' if ok else text}")
-    finally:
-        pid = read_pidfile(pidfile)
-        if pid > 0:
-            ctl = os.path.join(rundir, f"pyovsdb-server.{pid}.ctl")
-            unixctl_call(ctl, "exit", [])
-            for _ in range(50):
-                if not os.path.exists(pidfile):
-                    break
-                time.sleep(0.1)
-        say("pyovsdb-server stopped")
+    root = os.geteuid() == 0 and shutil.which("ip") is not None
+    with private_dirs() as d:
+        say(f"starting pyovsdb-server and pyovs-vswitchd in {d}")
+        stack.up(verbose=False)
+        run(tool("pyovs"), "status")
+        vsctl = [tool("pyovs-vsctl"), f"--db=unix:{stack.db_socket()}", "--timeout=20"]
+        try:
+            if root:
+                with_namespaces(vsctl)
+            else:
+                with_dummy_ports(vsctl)
+        finally:
+            say("cleaning up")
+            stack.down()
+            time.sleep(0.1)
     return 0
-
-
-def run_clients(sock: str, env: dict[str, str]) -> None:
-    watcher = Rpc(sock)
-    client = Rpc(sock)
-    say("list_dbs: " + ", ".join(client.call("list_dbs")))
-    initial = watcher.call("monitor_cond", "Open_vSwitch", "demo",
-                           {"Bridge": [{"columns": ["name", "ports"]}]})
-    say(f"a second client monitors the Bridge table ({len(initial.get('Bridge', {}))} "
-        "bridges so far)")
-    ovs = client.call("transact", "Open_vSwitch",
-                      {"op": "select", "table": "Open_vSwitch", "where": [],
-                       "columns": ["_uuid"]})[0]["rows"]
-    if not ovs:
-        client.call("transact", "Open_vSwitch",
-                    {"op": "insert", "table": "Open_vSwitch", "row": {}})
-    name = f"br-demo{int(time.time()) % 10000}"
-    result = client.call("transact", "Open_vSwitch",
-                         {"op": "insert", "table": "Interface", "uuid-name": "i",
-                          "row": {"name": name, "type": "internal"}},
-                         {"op": "insert", "table": "Port", "uuid-name": "p",
-                          "row": {"name": name, "interfaces": ["named-uuid", "i"]}},
-                         {"op": "insert", "table": "Bridge", "uuid-name": "b",
-                          "row": {"name": name, "ports": ["named-uuid", "p"]}},
-                         {"op": "mutate", "table": "Open_vSwitch", "where": [],
-                          "mutations": [["bridges", "insert", ["named-uuid", "b"]],
-                                        ["next_cfg", "+=", 1]]},
-                         {"op": "comment", "comment": f"demo: add-br {name}"})
-    say(f"transaction adding bridge {name}: " + json.dumps(result))
-    r = client.call("transact", "Open_vSwitch",
-                    {"op": "insert", "table": "Bridge", "uuid-name": "b",
-                     "row": {"name": name}},
-                    {"op": "mutate", "table": "Open_vSwitch", "where": [],
-                     "mutations": [["bridges", "insert", ["named-uuid", "b"]]]})
-    say(f"adding it again breaks the name index and changes nothing: {r[-1]['error']}: "
-        f"{r[-1]['details'][:90]}...")
-    watcher.call("echo")
-    for note in watcher.notifications:
-        say(f"the monitor received {note.method}: " + json.dumps(note.params)[:300])
-    vsctl, client_tool = shutil.which("ovs-vsctl"), shutil.which("ovsdb-client")
-    if vsctl:
-        subprocess.run([vsctl, f"--db=unix:{sock}", "--no-wait", "add-port", name,
-                        f"{name}-p1"], env=env, check=True)
-        say("the real ovs-vsctl added a port; `ovs-vsctl show`:")
-        subprocess.run([vsctl, f"--db=unix:{sock}", "show"], env=env, check=True)
-    else:
-        say("(install openvswitch-common to see the real ovs-vsctl drive pyovsdb-server)")
-    tool = client_tool or str(BIN / "pyovsdb-client")
-    if os.path.exists(tool):
-        say(f"{os.path.basename(tool)} dump Bridge:")
-        subprocess.run([tool, "dump", f"unix:{sock}", "Open_vSwitch", "Bridge", "name",
-                        "ports"], env=env, check=False)
 
 
 if __name__ == "__main__":

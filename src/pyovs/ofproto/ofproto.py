@@ -30,6 +30,8 @@ from pyovs.openflow.msg_basic import (
     FeaturesRequest,
     FlowModTableId,
     GetConfigRequest,
+    GroupFeaturesRequest,
+    MeterFeaturesRequest,
     RoleReply,
     RoleRequest,
     SetControllerId,
@@ -45,6 +47,13 @@ from pyovs.openflow.msg_flowstats import (
     FlowStatsReply,
     FlowStatsRequest,
 )
+from pyovs.openflow.msg_group import (
+    GroupDescReply,
+    GroupDescRequest,
+    GroupMod,
+    GroupStatsReply,
+    GroupStatsRequest,
+)
 from pyovs.openflow.msg_packet import PacketIn, PacketOut
 from pyovs.openflow.msg_port import (
     FeaturesReply,
@@ -57,7 +66,14 @@ from pyovs.openflow.msg_port import (
     PortStatsRequest,
     PortStatus,
 )
-from pyovs.openflow.msg_stats import DescReply
+from pyovs.openflow.msg_stats import (
+    DescReply,
+    MeterConfigReply,
+    MeterConfigRequest,
+    MeterMod,
+    MeterStatsReply,
+    MeterStatsRequest,
+)
 from pyovs.openflow.msg_table import TableStatsReply
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX
 
@@ -385,8 +401,47 @@ class Ofproto:
         assert isinstance(msg.body, SetControllerId)
         conn.controller_id = msg.body.controller_id
 
-    def _ignore(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]) -> None:
-        return
+    def _group_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                   ) -> None:
+        assert isinstance(msg.body, GroupMod)
+        now = time.monotonic()
+        _, fres = self.tables.group_mod(msg.body, now)
+        for rule, reason in fres.removed:
+            self.send_flow_removed(rule, reason, now)
+        self.backer.revalidate()
+
+    def _meter_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                   ) -> None:
+        assert isinstance(msg.body, MeterMod)
+        now = time.monotonic()
+        _, fres = self.tables.meter_mod(msg.body, now)
+        for rule, reason in fres.removed:
+            self.send_flow_removed(rule, reason, now)
+        self.backer.revalidate()
+
+    def _group_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                     ) -> None:
+        body = msg.body
+        groups = self.tables.groups
+        if isinstance(body, GroupDescRequest):
+            reply(GroupDescReply(tuple(groups.desc(body.group_id))))
+        elif isinstance(body, GroupStatsRequest):
+            reply(GroupStatsReply(tuple(groups.stats(body.group_id, time.monotonic(),
+                                                     self.tables.group_ref_count))))
+        else:
+            reply(groups.features(msg.version))
+
+    def _meter_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                     ) -> None:
+        body = msg.body
+        meters = self.tables.meters
+        if isinstance(body, MeterConfigRequest):
+            reply(MeterConfigReply(tuple(meters.configs(body.meter_id))))
+        elif isinstance(body, MeterStatsRequest):
+            reply(MeterStatsReply(tuple(meters.stats(body.meter_id, time.monotonic(),
+                                                     self.tables.meter_flow_count))))
+        else:
+            reply(meters.features())
 
 
 def _full(slot: str) -> int:
@@ -414,5 +469,13 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     SetPacketInFormat: Ofproto._set_packet_in_format,
     FlowModTableId: Ofproto._flow_mod_table_id,
     SetControllerId: Ofproto._set_controller_id,
+    GroupMod: Ofproto._group_mod,
+    MeterMod: Ofproto._meter_mod,
+    GroupDescRequest: Ofproto._group_stats,
+    GroupStatsRequest: Ofproto._group_stats,
+    GroupFeaturesRequest: Ofproto._group_stats,
+    MeterConfigRequest: Ofproto._meter_stats,
+    MeterStatsRequest: Ofproto._meter_stats,
+    MeterFeaturesRequest: Ofproto._meter_stats,
 }
-_WRITES: Final = frozenset({FlowMod, PacketOut, PortMod})
+_WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod})

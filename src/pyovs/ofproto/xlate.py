@@ -52,6 +52,7 @@ from pyovs.openflow.ports import (
 )
 from pyovs.openflow.subfield import Subfield
 
+from .groups import Liveness
 from .normal import MacTable, VlanConfig, input_vlan, output_vlan
 
 __all__ = ["Bridge", "PacketInRequest", "XPort", "Xlate", "XlateResult", "translate"]
@@ -110,8 +111,12 @@ class Bridge(Protocol):
     def table_miss_to_controller(self) -> bool:
         """Whether a table miss becomes a packet-in (a pre-1.3 controller is connected)."""
 
+    @property
+    def tables(self) -> Any:
+        """The flow tables (``flowtable.FlowTables``), with ``groups``."""
+
     def group(self, group_id: int) -> Any:
-        """The group (with .type, .buckets: [(weight, watch_port, watch_group, actions)])."""
+        """The group (``groups.Group``) or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +171,7 @@ class Xlate:
         self.trace: list[str] | None = [] if tracing else None
         self.slow = False
         self.trunc: int | None = None
+        self.groups_hit: list[tuple[Any, Any]] = []
 
     # -- helpers -------------------------------------------------------------
     def note(self, text: str) -> None:
@@ -472,8 +478,12 @@ class Xlate:
         if grp is None:
             self.note(f"group:{group_id}: no such group")
             return
-        for actions in grp.buckets_for(self.flow, self.wc, self.port_live):
-            self.nested(partial(self.do_actions, actions))
+        live = Liveness(self.port_live, self.br.tables.groups)
+        buckets = grp.buckets_for(self.flow, live, self.wc)
+        self.groups_hit.append((grp, buckets))
+        for bucket in buckets:
+            self.note(f"group:{group_id} bucket {bucket.bucket_id}")
+            self.nested(partial(self.do_actions, bucket.actions))
 
     def port_live(self, ofport: int) -> bool:
         xp = self.br.ports.get(ofport)
