@@ -82,6 +82,9 @@ class DummyNetdev(Netdev):
     def set_admin_up(self, up: bool) -> None:
         self.admin_up = up
 
+    def set_mac(self, mac: bytes) -> None:
+        self.mac = bytes(mac[:6])
+
     def close(self) -> None:
         self.closed = True
         self.rx.clear()

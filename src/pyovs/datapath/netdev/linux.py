@@ -20,12 +20,14 @@ from typing import Final
 from .base import NetdevError, NetdevStats, NetdevStatus
 
 __all__ = ["IFF_RUNNING", "IFF_UP", "device_stats", "device_status", "no_such_device",
-           "open_error", "set_flags"]
+           "open_error", "set_flags", "set_mac"]
 
 SIOCGIFFLAGS: Final = 0x8913
 SIOCSIFFLAGS: Final = 0x8914
 SIOCGIFMTU: Final = 0x8921
 SIOCGIFHWADDR: Final = 0x8927
+SIOCSIFHWADDR: Final = 0x8924
+ARPHRD_ETHER: Final = 1
 SIOCGIFINDEX: Final = 0x8933
 IFF_UP: Final = 0x1
 IFF_RUNNING: Final = 0x40
@@ -72,6 +74,15 @@ def set_flags(name: str, on: int = 0, off: int = 0) -> None:
             _ioctl(name, SIOCSIFFLAGS, struct.pack("H", new))
     except OSError as e:
         raise NetdevError(f"could not set flags of network device {name} "
+                          f"({os.strerror(e.errno or 0)})") from e
+
+
+def set_mac(name: str, mac: bytes) -> None:
+    """Set the device's Ethernet address (raises NetdevError)."""
+    try:
+        _ioctl(name, SIOCSIFHWADDR, struct.pack("H6s", ARPHRD_ETHER, mac[:6]))
+    except OSError as e:
+        raise NetdevError(f"could not set MAC address of network device {name} "
                           f"({os.strerror(e.errno or 0)})") from e
 
 

@@ -31,7 +31,15 @@ from typing import Final
 from pyovs.packet.vnet import VNET_LEN, ZERO
 
 from .base import Frame, Netdev, NetdevStats, NetdevStatus
-from .linux import IFF_UP, device_stats, device_status, no_such_device, open_error, set_flags
+from .linux import (
+    IFF_UP,
+    device_stats,
+    device_status,
+    no_such_device,
+    open_error,
+    set_flags,
+    set_mac,
+)
 
 __all__ = ["TapNetdev"]
 
@@ -114,6 +122,10 @@ class TapNetdev(Netdev):
             set_flags(self.name, on=IFF_UP)
         else:
             set_flags(self.name, off=IFF_UP)
+
+    def set_mac(self, mac: bytes) -> None:
+        """Give the host side this Ethernet address (a bridge's local port takes the bridge's)."""
+        set_mac(self.name, mac)
 
     def close(self) -> None:
         if self._fd >= 0:
