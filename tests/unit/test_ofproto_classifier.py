@@ -146,6 +146,32 @@ def test_loose_exact_and_overlap_queries(specs: list, probe: tuple) -> None:
     assert cls.overlaps(m, pri) == any(r.priority == pri and overlap(r.match, m) for r in rules)
 
 
+conjs = st.lists(st.tuples(st.integers(1, 2), st.integers(1, 2)).map(
+    lambda t: (t[0], min(t[1], 2) - 1, 2)), max_size=2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(rule_specs(), conjs), max_size=25), flows,
+       st.randoms(use_true_random=False))
+def test_megaflow_mask_is_sufficient_with_conjunctions(specs: list, flow: dict[str, int],
+                                                       rnd: random.Random) -> None:
+    cls: Classifier[R] = Classifier()
+    for (spec, pri), cj in specs:
+        cls.insert(R(make_match(spec), pri), tuple(cj))
+    for conj_id in (1, 2):
+        cls.insert(R(make_match({"conj_id": (conj_id, 0xFFFFFFFF)}), 3))
+    wc: dict[str, int] = {}
+    got = cls.lookup(flow, wc)
+    assert got is None or not cls.conjunctions(got)
+    for _ in range(10):
+        other = {}
+        for slot, width in SLOTS.items():
+            noise = rnd.getrandbits(min(width, 12))
+            keep = wc.get(slot, 0)
+            other[slot] = (flow.get(slot, 0) & keep) | (noise & ~keep)
+        assert cls.lookup(other) is got
+
+
 def test_catchall_and_priorities() -> None:
     cls: Classifier[R] = Classifier()
     low = R(Match(), 0, "low")

@@ -19,7 +19,7 @@ from pyovs.ofproto.flowtable import (
 )
 from pyovs.openflow import codec
 from pyovs.openflow.act_text import format_actions
-from pyovs.openflow.actions import FmtCtx
+from pyovs.openflow.actions import FmtCtx, Output
 from pyovs.openflow.errors import OFError, OFPErr
 from pyovs.openflow.match import Match
 from pyovs.openflow.msg_flow import Command, FlowFlags
@@ -374,3 +374,160 @@ def test_generation_and_loose_selection() -> None:
     assert len(res.deleted) == 2 and dump(ft) == ["ip actions=output:3"]
     res = do(ft, "ip,nw_src=10.0.0.0/8", "del")
     assert not res.deleted and ft.generation == g0 + 4
+
+
+# --- conjunctive match (OVS tests/classifier.at) ------------------------------------
+
+def out_port(ft: FlowTables, flow: dict[str, int]) -> int:
+    rule = ft.lookup(0, flow)
+    assert rule is not None
+    [action] = rule.actions
+    assert isinstance(action, Output)
+    return action.port
+
+
+def ip4(text: str) -> int:
+    a, b, c, d = map(int, text.split("."))
+    return a << 24 | b << 16 | c << 8 | d
+
+
+def load(ft: FlowTables, flows: str) -> None:
+    for line in flows.strip().splitlines():
+        if line.strip():
+            do(ft, line.replace(" actions", ",actions"), proto=NXM)
+
+
+def test_single_conjunctive_match() -> None:
+    ft = FlowTables()
+    load(ft, """
+conj_id=1,actions=3
+priority=100,ip,ip_src=10.0.0.1,actions=conjunction(1,1/2)
+priority=100,ip,ip_src=10.0.0.4,actions=conjunction(1,1/2)
+priority=100,ip,ip_src=10.0.0.6,actions=conjunction(1,1/2)
+priority=100,ip,ip_src=10.0.0.7,actions=conjunction(1,1/2)
+priority=100,ip,ip_dst=10.0.0.2,actions=conjunction(1,2/2)
+priority=100,ip,ip_dst=10.0.0.5,actions=conjunction(1,2/2)
+priority=100,ip,ip_dst=10.0.0.7,actions=conjunction(1,2/2)
+priority=100,ip,ip_dst=10.0.0.8,actions=conjunction(1,2/2)
+priority=100,ip,ip_src=10.0.0.1,ip_dst=10.0.0.4,actions=4
+priority=100,ip,ip_src=10.0.0.3,ip_dst=10.0.0.5,actions=5
+priority=0 actions=2
+""")
+    for src in range(8):
+        for dst in range(8):
+            if (src, dst) == (1, 4):
+                want = 4
+            elif (src, dst) == (3, 5):
+                want = 5
+            else:
+                want = 3 if src in (1, 4, 6, 7) and dst in (2, 5, 7, 8) else 2
+            flow = {"in_port": 1, "dl_type": 0x800, "nw_src": ip4(f"10.0.0.{src}"),
+                    "nw_dst": ip4(f"10.0.0.{dst}")}
+            assert out_port(ft, flow) == want, (src, dst)
+
+
+def test_multiple_conjunctive_match() -> None:
+    ft = FlowTables()
+    load(ft, """
+conj_id=1,actions=1
+conj_id=2,actions=2
+conj_id=3,actions=3
+priority=5,ip,ip_src=20.0.0.0/8,actions=conjunction(1,1/2),conjunction(2,1/2)
+priority=5,ip,ip_src=10.1.0.0/16,actions=conjunction(1,1/2),conjunction(3,2/3)
+priority=5,ip,ip_src=10.2.0.0/16,actions=conjunction(1,1/2),conjunction(2,1/2)
+priority=5,ip,ip_src=10.1.3.0/24,actions=conjunction(1,1/2),conjunction(3,2/3)
+priority=5,ip,ip_src=10.1.4.5/32,actions=conjunction(1,1/2),conjunction(2,1/2)
+priority=5,ip,ip_dst=20.0.0.0/8,actions=conjunction(1,2/2)
+priority=5,ip,ip_dst=10.1.0.0/16,actions=conjunction(1,2/2)
+priority=5,ip,ip_dst=10.2.0.0/16,actions=conjunction(1,2/2)
+priority=5,ip,ip_dst=10.1.3.0/24,actions=conjunction(1,2/2)
+priority=5,ip,ip_dst=10.1.4.5/32,actions=conjunction(1,2/2)
+priority=5,ip,ip_dst=30.0.0.0/8,actions=conjunction(2,2/2),conjunction(3,1/3)
+priority=5,ip,ip_dst=40.5.0.0/16,actions=conjunction(2,2/2),conjunction(3,1/3)
+priority=5,tcp,tcp_dst=80,actions=conjunction(3,3/3)
+priority=5,tcp,tcp_dst=443,actions=conjunction(3,3/3)
+priority=5,tcp,tcp_src=80,actions=conjunction(3,3/3)
+priority=5,tcp,tcp_src=443,actions=conjunction(3,3/3)
+priority=0,actions=4
+""")
+    srcs = ["20.0.0.1", "10.1.0.1", "10.2.0.1", "10.1.3.1", "10.1.4.5", "1.2.3.4"]
+    dsts = ["20.0.0.1", "10.1.0.1", "10.2.0.1", "10.1.3.1", "10.1.4.5", "30.0.0.1",
+            "40.5.0.1", "1.2.3.4"]
+    ports = [80, 443, 8080]
+    for a, ip_src in enumerate(srcs, 1):
+        for b, ip_dst in enumerate(dsts, 1):
+            for c, sport in enumerate(ports, 1):
+                for d, dport in enumerate(ports, 1):
+                    if a <= 5 and b <= 5:
+                        want = 1
+                    elif a in (1, 3, 5) and b in (6, 7):
+                        want = 2
+                    elif a in (2, 4) and b in (6, 7) and (c in (1, 2) or d in (1, 2)):
+                        want = 3
+                    else:
+                        want = 4
+                    flow = {"in_port": 5, "dl_type": 0x800, "nw_proto": 6,
+                            "nw_src": ip4(ip_src), "nw_dst": ip4(ip_dst), "tp_src": sport,
+                            "tp_dst": dport}
+                    assert out_port(ft, flow) == want, (a, b, c, d)
+
+
+def test_conjunctive_match_priority_fallback() -> None:
+    ft = FlowTables()
+    load(ft, """
+conj_id=1,actions=1
+conj_id=3,actions=3
+priority=5,ip,ip_src=10.0.0.1,actions=conjunction(1,1/2)
+priority=5,ip,ip_src=10.0.0.2,actions=conjunction(1,1/2)
+priority=5,ip,ip_dst=10.0.0.1,actions=conjunction(1,2/2)
+priority=5,ip,ip_dst=10.0.0.2,actions=conjunction(1,2/2)
+priority=5,ip,ip_dst=10.0.0.3,actions=conjunction(1,2/2)
+priority=4,ip,ip_src=10.0.0.3,ip_dst=10.0.0.2,actions=2
+priority=3,ip,ip_src=10.0.0.1,actions=conjunction(3,1/2)
+priority=3,ip,ip_src=10.0.0.3,actions=conjunction(3,1/2)
+priority=3,ip,ip_dst=10.0.0.2,actions=conjunction(3,2/2)
+priority=3,ip,ip_dst=10.0.0.3,actions=conjunction(3,2/2)
+priority=3,ip,ip_dst=10.0.0.4,actions=conjunction(3,2/2)
+priority=2,ip,ip_dst=10.0.0.1,actions=4
+priority=1,ip,ip_src=10.0.0.1,ip_dst=10.0.0.5,actions=5
+priority=0,actions=6
+""")
+    for src in range(4):
+        for dst in range(6):
+            if src in (1, 2) and dst in (1, 2, 3):
+                want = 1
+            elif (src, dst) == (3, 2):
+                want = 2
+            elif src in (1, 3) and dst in (2, 3, 4):
+                want = 3
+            elif dst == 1:
+                want = 4
+            elif (src, dst) == (1, 5):
+                want = 5
+            else:
+                want = 6
+            flow = {"in_port": 7, "dl_type": 0x800, "nw_src": ip4(f"10.0.0.{src}"),
+                    "nw_dst": ip4(f"10.0.0.{dst}")}
+            wc: dict[str, int] = {}
+            rule = ft.lookup(0, flow, wc)
+            assert rule is not None and out_port(ft, flow) == want, (src, dst)
+            # The megaflow is sufficient here too: vary the bits outside it.
+            other = {k: (v & wc.get(k, 0)) | (0x5A5A5A5A & ~wc.get(k, 0) & 0xFFFF)
+                     for k, v in flow.items()}
+            assert ft.lookup(0, other) is rule
+
+
+def test_modify_turns_a_rule_soft_and_back() -> None:
+    ft = FlowTables()
+    load(ft, """
+conj_id=7,actions=7
+priority=5,ip,ip_src=10.0.0.1,actions=conjunction(7,1/2)
+priority=5,ip,ip_dst=10.0.0.2,actions=1
+priority=0,actions=6
+""")
+    flow = {"dl_type": 0x800, "nw_src": ip4("10.0.0.1"), "nw_dst": ip4("10.0.0.2")}
+    assert out_port(ft, flow) == 1
+    do(ft, "priority=5,ip,ip_dst=10.0.0.2,actions=conjunction(7,2/2)", "mod_strict", NXM)
+    assert out_port(ft, flow) == 7
+    do(ft, "priority=5,ip,ip_src=10.0.0.1,actions=2", "mod_strict", NXM)
+    assert out_port(ft, flow) == 2

@@ -42,9 +42,22 @@ one subtable cannot both match a packet unless they are the same match, and
 inserting an identical match and priority replaces the old rule (``insert``
 returns it), as OVS's ``classifier_replace``.
 
-Not here: versioning (a flow_mod is applied atomically by the caller) and
-conjunctive match (``conjunction`` actions / ``conj_id``): rules with
-conjunction actions are ordinary rules to this classifier for now.
+Conjunctive match
+-----------------
+A rule inserted with *conjunctions* -- (id, clause, n_clauses) triples from
+its ``conjunction(id, k/n)`` actions, clause counted from 0 -- is a "soft"
+match: it only says that one clause of conjunction ``id`` holds.  The
+lookup follows OVS's ``classifier_lookup__`` exactly: a subtable whose best
+match is soft contributes it to a soft set instead of ending the search;
+if soft matches of a priority above the best hard match cover every clause
+of some conjunction, the classifier is searched again with ``conj_id`` set
+to its id (conjunctions not allowed this time) and the rule found, if any,
+is the answer; otherwise it falls back to lower-priority rules with the
+same match as the soft ones.  The extra search leaves ``conj_id`` in
+``wc``; it is not a packet field, so a datapath ignores it.  With no
+conjunctive rules the fast path is untouched.
+
+Not here: versioning (a flow_mod is applied atomically by the caller).
 """
 
 from __future__ import annotations
@@ -55,9 +68,12 @@ from typing import Final, Generic, Protocol, TypeVar
 
 from pyovs.openflow.match import Match
 
+Conj = tuple[int, int, int]
+"""(conjunction id, clause from 0, number of clauses), as OVS ``cls_conjunction``."""
 MaskKey = tuple[tuple[str, int], ...]
 """A subtable's identity: (slot, mask) pairs in storage order."""
 _ZEROS: Final = (0,) * 512
+_ALL64: Final = (1 << 64) - 1
 
 
 class ClsRule(Protocol):
@@ -156,7 +172,7 @@ class Subtable(Generic[R]):
 class Classifier(Generic[R]):
     """A set of rules, each a match and a priority, and the lookup among them."""
 
-    __slots__ = ("_dirty", "_n", "_order", "_plan", "_seq", "_subtables")
+    __slots__ = ("_conj", "_dirty", "_n", "_order", "_plan", "_seq", "_subtables")
 
     def __init__(self) -> None:
         self._subtables: dict[MaskKey, Subtable[R]] = {}
@@ -165,11 +181,16 @@ class Classifier(Generic[R]):
         self._plan: list[_Step[R]] | None = None
         self._seq = 0
         self._n = 0
+        self._conj: dict[int, tuple[Conj, ...]] = {}
+        """id(rule) -> its conjunctions, for soft rules only."""
 
     # --- changes -------------------------------------------------------------
 
-    def insert(self, rule: R) -> R | None:
-        """Add ``rule``; returns the rule with an identical match and priority it replaced."""
+    def insert(self, rule: R, conjunctions: tuple[Conj, ...] = ()) -> R | None:
+        """Add ``rule``; returns the rule with an identical match and priority it replaced.
+
+        ``conjunctions`` makes it a soft rule (see "Conjunctive match").
+        """
         mk = mask_key(rule.match)
         st = self._subtables.get(mk)
         if st is None:
@@ -186,8 +207,10 @@ class Classifier(Generic[R]):
         before = st.max_priority
         if old is not None:
             st.discard(key, old)
+            self._conj.pop(id(old), None)
             self._n -= 1
         st.add(key, rule)
+        self.set_conjunctions(rule, conjunctions)
         self._n += 1
         if st.max_priority != before:
             self._dirty = True
@@ -203,6 +226,7 @@ class Classifier(Generic[R]):
         before = st.max_priority
         if not st.discard(st.rule_key(rule.match), rule):
             return False
+        self._conj.pop(id(rule), None)
         self._n -= 1
         if not st.n_rules:
             del self._subtables[mk]
@@ -213,7 +237,18 @@ class Classifier(Generic[R]):
             self._plan = None
         return True
 
+    def set_conjunctions(self, rule: R, conjunctions: tuple[Conj, ...]) -> None:
+        """Change whether ``rule`` (already inserted) is soft, and its conjunctions."""
+        if conjunctions:
+            self._conj[id(rule)] = conjunctions
+        else:
+            self._conj.pop(id(rule), None)
+
+    def conjunctions(self, rule: R) -> tuple[Conj, ...]:
+        return self._conj.get(id(rule), ())
+
     def clear(self) -> None:
+        self._conj.clear()
         self._subtables.clear()
         self._order.clear()
         self._plan = None
@@ -239,6 +274,8 @@ class Classifier(Generic[R]):
 
         With ``wc``, ORs in per slot the mask bits the lookup depended on.
         """
+        if self._conj:
+            return self._lookup_conj(flow, wc, True)
         plan = self._plan
         if plan is None:
             plan = self._build_plan()
@@ -265,6 +302,70 @@ class Classifier(Generic[R]):
                     best = rule
                     best_pri = rule.priority
         return best
+
+    def _lookup_conj(self, flow: Mapping[str, int], wc: dict[str, int] | None,
+                     allow: bool) -> R | None:
+        """OVS ``classifier_lookup__`` with soft (conjunctive) matches."""
+        plan = self._plan
+        if plan is None:
+            plan = self._build_plan()
+        conj = self._conj
+        hard: R | None = None
+        hard_pri = -1
+        soft: list[tuple[list[R], int]] = []
+        """(bucket, index of the soft rule in it)."""
+        get = flow.get
+        key: object
+        for max_pri, width, slot, mask, slots, masks, fields, buckets in plan:
+            if max_pri <= hard_pri:
+                break
+            if wc is not None:
+                for f_slot, f_mask in fields:
+                    wc[f_slot] = wc.get(f_slot, 0) | f_mask
+            if width == 1:
+                key = get(slot, 0) & mask
+            elif width:
+                key = tuple(map(and_, map(get, slots, _ZEROS), masks))
+            else:
+                key = ()
+            bucket = buckets.get(key)
+            if bucket is None or bucket[0].priority <= hard_pri:
+                continue
+            rule = bucket[0]
+            if id(rule) not in conj:
+                hard, hard_pri = rule, rule.priority
+            elif allow:
+                soft.append((bucket, 0))
+        while True:
+            soft = [(b, i) for b, i in soft if b[i].priority > hard_pri]
+            if not soft:
+                return hard
+            soft_pri = max(b[i].priority for b, i in soft)
+            n_soft_pri = sum(1 for b, i in soft if b[i].priority == soft_pri)
+            matches: dict[int, int] = {}
+            for b, i in soft:
+                if b[i].priority != soft_pri:
+                    continue
+                conj_id = _conjunctive_match(conj[id(b[i])], n_soft_pri, matches)
+                if conj_id is not None:
+                    inner = dict(flow)
+                    inner["conj_id"] = conj_id
+                    found = self._lookup_conj(inner, wc, False)
+                    if found is not None:
+                        return found
+            # No real match at soft_pri: fall back to lower-priority rules with
+            # the same match as the soft ones.
+            rest: list[tuple[list[R], int]] = []
+            for b, i in soft:
+                if b[i].priority != soft_pri:
+                    rest.append((b, i))
+                elif i + 1 < len(b):
+                    nxt = b[i + 1]
+                    if id(nxt) in conj:
+                        rest.append((b, i + 1))
+                    elif nxt.priority > hard_pri:
+                        hard, hard_pri = nxt, nxt.priority
+            soft = rest
 
     def lookup_all(self, flow: Mapping[str, int]) -> list[R]:
         """Every rule matching ``flow``, highest priority first (for tracing and tests)."""
@@ -356,3 +457,26 @@ class Classifier(Generic[R]):
     @property
     def n_subtables(self) -> int:
         return len(self._subtables)
+
+
+def _conjunctive_match(conjs: tuple[Conj, ...], max_n_clauses: int,
+                       matches: dict[int, int]) -> int | None:
+    """OVS ``find_conjunctive_match``: a conjunction id whose clauses are now all seen.
+
+    ``matches`` maps conjunction id -> bitmap of clauses seen so far (bits
+    for clauses that do not exist preset), shared across the soft matches of
+    one priority.
+    """
+    if max_n_clauses < min(n for _, _, n in conjs):
+        return None
+    for conj_id, clause, n_clauses in conjs:
+        if n_clauses > max_n_clauses:
+            continue
+        seen = matches.get(conj_id)
+        if seen is None:
+            seen = (_ALL64 << (n_clauses & 63)) & _ALL64
+        seen |= 1 << clause
+        matches[conj_id] = seen
+        if seen == _ALL64:
+            return conj_id
+    return None

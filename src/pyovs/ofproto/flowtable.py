@@ -61,11 +61,13 @@ from pyovs.openflow.actions import (
     Action,
     ActionList,
     Clone,
+    Conjunction,
     Controller,
     Enqueue,
     GotoTable,
     Group,
     Meter,
+    Note,
     Output,
     WriteActions,
 )
@@ -147,6 +149,14 @@ def _referenced(actions: ActionList) -> tuple[frozenset[int], frozenset[int]]:
         elif isinstance(a, Meter):
             meters.add(a.meter_id)
     return frozenset(groups), frozenset(meters)
+
+
+def conjunctions(actions: ActionList) -> tuple[tuple[int, int, int], ...]:
+    """OVS ``get_conjunctions``: a rule's conjunction clauses, if those (and notes) are all
+    its actions; such a rule is a soft match in the classifier."""
+    if not all(isinstance(a, (Conjunction, Note)) for a in actions):
+        return ()
+    return tuple((a.id, a.clause, a.n_clauses) for a in actions if isinstance(a, Conjunction))
 
 
 def msecs(seconds: float) -> int:
@@ -372,7 +382,7 @@ class FlowTables:
         self._expirable.discard(rule)
 
     def _insert(self, rule: Rule) -> None:
-        self.tables[rule.table_id].cls.insert(rule)
+        self.tables[rule.table_id].cls.insert(rule, conjunctions(rule.actions))
         self._index(rule)
 
     def _remove(self, rule: Rule) -> None:
@@ -519,6 +529,7 @@ class FlowTables:
         """What every replacement does: new actions, ``modified`` now, counters per flags."""
         rule.actions = fm.actions
         rule.groups, rule.meters = _referenced(fm.actions)
+        self.tables[rule.table_id].cls.set_conjunctions(rule, conjunctions(fm.actions))
         rule.modified = now
         if fm.flags & FlowFlags.RESET_COUNTS:
             rule.n_packets = rule.n_bytes = 0
