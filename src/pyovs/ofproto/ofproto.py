@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pyovs import __version__
+from pyovs.openflow.actions import Output
 from pyovs.openflow.errors import OFError, OFPErr
-from pyovs.openflow.match import Match
+from pyovs.openflow.match import CATCHALL, Match
 from pyovs.openflow.msg_basic import (
     BarrierReply,
     BarrierRequest,
@@ -75,9 +76,9 @@ from pyovs.openflow.msg_stats import (
     MeterStatsRequest,
 )
 from pyovs.openflow.msg_table import TableStatsReply
-from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX
+from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
 
-from .flowtable import FlowTables
+from .flowtable import FlowTables, Rule
 from .normal import MacTable
 from .xlate import PacketInRequest, XPort
 
@@ -97,6 +98,8 @@ OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE = 0, 
 OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE, OFPRR_GROUP_DELETE = 0, 1, 2, 3
 OFPFF_SEND_FLOW_REM: Final = 1
 DEFAULT_MISS_SEND_LEN: Final = 128
+FAIL_OPEN_PRIORITY: Final = 0xF0F0F0
+FAIL_OPEN_RULE: Final = Rule(CATCHALL, FAIL_OPEN_PRIORITY, actions=(Output(OFPP_NORMAL),))
 
 
 class Backer(Protocol):
@@ -162,9 +165,14 @@ class Ofproto:
         self.frag_flags = 0
         self.conns: list[OfConnState] = []
         self.generation_id: int | None = None
+        self.fail_open = False
+        """Standalone bridge whose controllers are all unreachable: act as a
+        learning switch (OVS's fail-open, a hidden NORMAL flow above all others)."""
 
     # -- xlate's Bridge protocol -----------------------------------------------------
     def lookup(self, table_id: int, flow: Any, wc: dict[str, int]) -> Any:
+        if table_id == 0 and self.fail_open:
+            return FAIL_OPEN_RULE
         return self.tables.lookup(table_id, flow, wc)
 
     def table_miss_to_controller(self) -> bool:

@@ -37,7 +37,9 @@ from typing import Any, Final, Protocol
 from pyovs.datapath.dpif import DpAction
 from pyovs.openflow import actions as A
 from pyovs.openflow.act_ct import Ct
+from pyovs.openflow.act_text import format_actions
 from pyovs.openflow.fieldtypes import SLOT_BITS, Field
+from pyovs.openflow.match_text import format_match
 from pyovs.openflow.ports import (
     OFPP_ALL,
     OFPP_CONTROLLER,
@@ -175,8 +177,18 @@ class Xlate:
 
     # -- helpers -------------------------------------------------------------
     def note(self, text: str) -> None:
+        """A trace line at the current depth (tables, actions, bridges)."""
         if self.trace is not None:
             self.trace.append("    " * self.depth + text)
+
+    def detail(self, text: str) -> None:
+        """A trace detail under the current action (OVS's `` -> ...``)."""
+        if self.trace is not None:
+            self.trace.append("    " * self.depth + " -> " + text)
+
+    def warn(self, text: str) -> None:
+        if self.trace is not None:
+            self.trace.append("    " * self.depth + " >> " + text)
 
     def unwild(self, slot: str, mask: int | None = None) -> None:
         self.wc[slot] = self.wc.get(slot, 0) | (_FULL[slot] if mask is None else mask)
@@ -247,7 +259,7 @@ class Xlate:
     # -- the pipeline ----------------------------------------------------------
     def run_table(self, table_id: int) -> None:
         if self.resubmits >= MAX_RESUBMITS or self.depth >= MAX_DEPTH:
-            self.note(">>>> Too many resubmits or too deep: dropping <<<<")
+            self.note(" >>>> Too many resubmits or too deep <<<<")
             self.slow = True
             return
         self.resubmits += 1
@@ -255,7 +267,7 @@ class Xlate:
         self.table_id = table_id
         rule = self.br.lookup(table_id, self.flow, self.wc)
         if rule is None:
-            self.note(f"{table_id}. No match.")
+            self.note(f"{table_id:2d}. No match.")
             if table_id == 0 and self.depth == 0 and self.br.table_miss_to_controller():
                 self.send_to_controller(OFPR_NO_MATCH, 0xFFFF, 0, b"", self.br.miss_send_len,
                                         cookie=0xFFFFFFFFFFFFFFFF)
@@ -264,7 +276,7 @@ class Xlate:
             self.table_id = saved_table
             return
         self.rules.append(rule)
-        self.note(f"{table_id}. {_rule_text(rule)}")
+        self.note(f"{table_id:2d}. {_rule_text(rule)}")
         self.depth += 1
         self.do_actions(rule.actions)
         self.depth -= 1
@@ -274,6 +286,8 @@ class Xlate:
         for act in acts:
             if self.exit:
                 return
+            if self.trace is not None:
+                self.note(format_actions((act,)))
             self.do_action(act)
 
     def do_action(self, act: A.Action) -> None:
@@ -297,10 +311,10 @@ class Xlate:
         elif isinstance(act, A.Clone):
             self.nested(lambda: self.do_actions(act.actions))
         elif isinstance(act, Ct):
-            self.note("ct: not supported by this datapath yet; packet dropped")
+            self.warn("ct: conntrack is not supported by this datapath yet; dropping")
             self.exit = True
         else:
-            self.note(f"{type(act).__name__}: ignored")
+            self.warn(f"{type(act).__name__}: not implemented, ignored")
 
     def nested(self, body: Callable[[], None]) -> None:
         """Run ``body`` on a copy of the packet: a datapath ``clone``.
@@ -363,22 +377,22 @@ class Xlate:
         elif port == OFPP_CONTROLLER:
             self.send_to_controller(OFPR_ACTION, max_len or 0xFFFF, 0, b"", max_len)
         elif port == OFPP_TABLE:
-            self.note("output:TABLE is only for packet-out")
+            self.warn("output:TABLE is only for packet-out")
         elif port == OFPP_NONE:
             pass
         else:
             if port == in_port:
-                self.note(f"output:{port}: skipping output to input port")
+                self.detail("skipping output to input port")
                 return
             self.output_port(port)
 
     def output_port(self, ofport: int, allow_in_port: bool = True) -> None:
         xp = self.br.ports.get(ofport)
         if xp is None:
-            self.note(f"output:{ofport}: no such port")
+            self.warn(f"output to nonexistent port {ofport}")
             return
         if xp.config & (OFPPC_PORT_DOWN | OFPPC_NO_FWD) or not xp.live:
-            self.note(f"output:{ofport}: port is down or no-fwd")
+            self.detail(f"port {ofport} is down or no-fwd: not outputting")
             return
         if xp.peer is not None:
             self.patch(xp)
@@ -386,13 +400,14 @@ class Xlate:
         if xp.odp is None:
             return
         self.commit()
-        self.note(f"output:{ofport} -> datapath port {xp.odp}")
         self.actions.append(("output", xp.odp))
 
     def patch(self, xp: XPort) -> None:
         assert xp.peer is not None
         peer_br, peer_port = xp.peer
-        self.note(f"bridge(\"{peer_br.name}\")")
+        self.note("")
+        self.note(f'bridge("{peer_br.name}")')
+        self.note("-" * (len(peer_br.name) + 10))
         saved_br, saved_flow = self.br, dict(self.flow)
         saved_set, saved_exit = self.action_set, self.exit
         self.br = peer_br
@@ -415,7 +430,7 @@ class Xlate:
         in_port = self.flow.get("in_port", 0)
         xp = self.br.ports.get(in_port)
         if xp is not None and xp.config & OFPPC_NO_PACKET_IN:
-            self.note("controller: input port has no-packet-in")
+            self.detail("input port has no-packet-in")
             return
         self.commit()
         rule_cookie = cookie
@@ -426,7 +441,7 @@ class Xlate:
         self.actions.append(("userspace", PacketInRequest(
             self.br.name, reason, self.table_id, rule_cookie, max_len, controller_id,
             userdata, meta)))
-        self.note(f"controller (reason {reason})")
+        self.detail(f"sending to the controller (reason {reason})")
 
     # -- NORMAL ------------------------------------------------------------------
     def normal(self) -> None:
@@ -436,12 +451,12 @@ class Xlate:
             self.unwild(slot, mask)
         xp = br.ports.get(in_port)
         if xp is None:
-            self.note("NORMAL: unknown input port, dropping")
+            self.warn("unknown input port, dropping")
             return
         tci = flow.get("vlan_tci", 0)
         vlan = input_vlan(xp.vlan, tci)
         if vlan is None:
-            self.note(f"NORMAL: dropping packet with VLAN TCI 0x{tci:04x} on port {xp.name}")
+            self.warn(f"dropping packet with VLAN TCI 0x{tci:04x} received on port {xp.name}")
             return
         src, dst = flow.get("dl_src", 0), flow.get("dl_dst", 0)
         if br.mac.learn(src, vlan, in_port, self.now):
@@ -451,14 +466,14 @@ class Xlate:
         entry = None if dst & (1 << 40) else br.mac.lookup(dst, vlan, self.now)
         if entry is not None:
             if entry.port == in_port:
-                self.note("NORMAL: learned port is input port, dropping")
+                self.detail("learned port is input port, dropping")
                 return
             out = br.ports.get(entry.port)
             if out is not None:
-                self.note(f"NORMAL: forwarding to learned port {out.name}")
+                self.detail("forwarding to learned port")
                 self.normal_output(out, vlan, pcp)
             return
-        self.note("NORMAL: no learned MAC for destination, flooding")
+        self.detail("no learned MAC for destination, flooding")
         for p in sorted(br.ports):
             out = br.ports[p]
             if p == in_port or out.config & OFPPC_NO_FLOOD or not out.vlan.carries(vlan):
@@ -476,13 +491,13 @@ class Xlate:
     def group(self, group_id: int) -> None:
         grp = self.br.group(group_id)
         if grp is None:
-            self.note(f"group:{group_id}: no such group")
+            self.warn(f"no such group {group_id}")
             return
         live = Liveness(self.port_live, self.br.tables.groups)
         buckets = grp.buckets_for(self.flow, live, self.wc)
         self.groups_hit.append((grp, buckets))
         for bucket in buckets:
-            self.note(f"group:{group_id} bucket {bucket.bucket_id}")
+            self.note(f"bucket {bucket.bucket_id}")
             self.nested(partial(self.do_actions, bucket.actions))
 
     def port_live(self, ofport: int) -> bool:
@@ -491,10 +506,12 @@ class Xlate:
 
 
 def _rule_text(rule: Any) -> str:
-    text = getattr(rule, "trace_text", None)
-    if callable(text):
-        return str(text())
-    return f"priority {rule.priority}"
+    """OVS ``xlate_report_table``: the rule's match, priority and cookie."""
+    text = format_match(rule.match)
+    text = f"{text}, priority {rule.priority}" if text else f"priority {rule.priority}"
+    if rule.cookie:
+        text += f", cookie {rule.cookie:#x}"
+    return text
 
 
 # --- simple actions as a table --------------------------------------------------

@@ -118,7 +118,7 @@ def ofproto_trace(vs: Vswitchd, args: list[str]) -> str:
     names = {port: nd.name for port, nd in vs.dpif.ports().items()}
     out = [f"Flow: {format_match(match)}\n", "\n", f'bridge("{br.name}")\n',
            "-" * (len(br.name) + 10) + "\n"]
-    out += [f" {line}\n" for line in result.trace]
+    out += [f"{line}\n" for line in result.trace]
     wc = Match(tuple((slot, flow.get(slot, 0) & mask, mask)
                      for slot, mask in sorted(result.wc.items())
                      if mask and slot not in ("recirc_id",)))
