@@ -130,6 +130,7 @@ class Reconciler:
         ofproto.hw_addr = hwaddr  # type: ignore[attr-defined]
         cm = ConnMgr(ofproto)
         state = BridgeState(name, ofproto, cm)
+        cm.on_change = lambda: self.update_fail_open(state)
         self.bridges[name] = state
         self.backer.bridges[name] = ofproto
         try:
@@ -175,6 +176,7 @@ class Reconciler:
                 ofp.flow_mod(NORMAL_FLOW)
             state.fail_mode = fail_mode
             state.has_normal_flow = want_normal
+        self.update_fail_open(state)
         # Ports and interfaces.
         ports = self._rows("Port")
         ifaces = self._rows("Interface")
@@ -303,8 +305,17 @@ class Reconciler:
                 self.backer.revalidate()
 
     # -- periodic status ---------------------------------------------------------------
+    def update_fail_open(self, state: BridgeState) -> None:
+        """Standalone + controllers + none connected: behave as a learning switch."""
+        fail_open = (state.fail_mode == "standalone" and bool(state.controllers)
+                     and not state.connmgr.any_controller_connected())
+        if fail_open != state.ofproto.fail_open:
+            state.ofproto.fail_open = fail_open
+            self.backer.revalidate()
+
     def refresh_link_state(self) -> None:
         for st in self.bridges.values():
+            self.update_fail_open(st)
             for iface in st.ifaces.values():
                 if iface.netdev is None:
                     continue
