@@ -16,6 +16,7 @@ pyovs stack in a private run directory:
    sent);
 5. ``pyovs-vsctl show``, ``pyovs-ofctl dump-flows br0``, the learned MACs
    (``fdb/show``) and the datapath flows (``dpctl/dump-flows``);
+   ``PYOVS_DEMO_DUMMY=1`` asks for the dummy ports even as root;
 6. cleanup: the daemons stop, the namespaces and links are deleted, the
    directory removed -- also when a step fails.
 """
@@ -122,6 +123,9 @@ for seq in (1, 2, 3):
 
 def with_namespaces(vsctl: list[str]) -> None:
     token = secrets.token_hex(2)
+    # The bridge's own interface is a device of this namespace: keep out of
+    # the way of a br0 that something else already created.
+    br = "br0" if not os.path.exists("/sys/class/net/br0") else f"br{token}"
     ns = [f"demo{token}a", f"demo{token}b"]
     links = [f"veth{token}a", f"veth{token}b"]
     try:
@@ -135,15 +139,15 @@ def with_namespaces(vsctl: list[str]) -> None:
             run("ip", "-n", n, "link", "set", "lo", "up")
             run("ip", "link", "set", link, "up")
         say("the switch: add-br and add-port with pyovs-vsctl")
-        run(*vsctl, "add-br", "br0")
+        run(*vsctl, "add-br", br)
         for link in links:
-            run(*vsctl, "add-port", "br0", link)
+            run(*vsctl, "add-port", br, link)
         say("ping from one namespace to the other, through br0")
         if shutil.which("ping"):
             run("ip", "netns", "exec", ns[0], "ping", "-c", "3", "-i", "0.2", "10.10.10.2")
         else:
             run("ip", "netns", "exec", ns[0], sys.executable, "-c", _PING, "10.10.10.2")
-        show_state(vsctl)
+        show_state(vsctl, br)
     finally:
         for n in ns:
             subprocess.run(["ip", "netns", "del", n], capture_output=True)
@@ -165,22 +169,23 @@ def with_dummy_ports(vsctl: list[str]) -> None:
     say("host2's echo reply goes in at host2 and leaves at host1 only (host1 was learned)")
     appctl("netdev-dummy/receive", "host2", _icmp_frame(2, 1, 0))
     appctl("netdev-dummy/sent", "host1")
-    show_state(vsctl)
+    show_state(vsctl, "br0")
 
 
-def show_state(vsctl: list[str]) -> None:
+def show_state(vsctl: list[str], br: str) -> None:
     say("pyovs-vsctl show")
     run(*vsctl, "show")
     say("the OpenFlow table: the default NORMAL flow of a standalone bridge")
-    run(tool("pyovs-ofctl"), "dump-flows", "br0")
+    run(tool("pyovs-ofctl"), "dump-flows", br)
     say("learned MAC addresses")
-    appctl("fdb/show", "br0")
+    appctl("fdb/show", br)
     say("datapath flows (megaflows installed by the first packets)")
     appctl("dpctl/dump-flows")
 
 
 def main() -> int:
-    root = os.geteuid() == 0 and shutil.which("ip") is not None
+    root = (os.geteuid() == 0 and shutil.which("ip") is not None
+            and not os.environ.get("PYOVS_DEMO_DUMMY"))
     with private_dirs() as d:
         say(f"starting pyovsdb-server and pyovs-vswitchd in {d}")
         stack.up(verbose=False)

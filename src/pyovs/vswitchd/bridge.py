@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -254,8 +255,14 @@ class Reconciler:
         try:
             netdev = open_netdev(name, kind, options)
         except NetdevError as e:
-            iface.error = str(e)
-            return iface
+            if kind != "internal" or os.geteuid() == 0:
+                iface.error = str(e)
+                return iface
+            # Without root there are no tap devices: the bridge's own port
+            # (and other internal ports) live in memory, as OVS's
+            # --enable-dummy makes them; everything else keeps working.
+            log.info("%s: %s; using an in-memory internal port", name, e)
+            netdev = open_netdev(name, "dummy", {})
         except OSError as e:
             iface.error = f"could not open network device {name} ({e.strerror})"
             return iface
