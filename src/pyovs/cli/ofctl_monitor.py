@@ -30,7 +30,7 @@ import time
 from typing import Final
 
 from pyovs.cli.cmdline import Command, Fatal
-from pyovs.cli.ofctl_swbase import SwitchBase
+from pyovs.cli.ofctl_swbase import VLOG, SwitchBase, port_from_string
 from pyovs.cli.ofctl_target import open_target
 from pyovs.cli.ofctl_vconn import Vconn
 from pyovs.openflow import codec
@@ -58,7 +58,6 @@ from pyovs.openflow.ports import (
     OFPP_LOCAL,
     OFPP_MAX,
     OFPP_NONE,
-    parse_port,
 )
 from pyovs.openflow.protocols import ANY
 from pyovs.openflow.values import parse_value
@@ -130,7 +129,7 @@ def parse_packet_out(text: str, port_map: dict[str, int] | None = None,
         if not value:
             raise ParseError(f"field {name} missing value")
         if name == "in_port":
-            port = parse_port(value, port_map)
+            port = port_from_string(value, port_map)
             if port is None:
                 raise ParseError(f"{value} is not a valid OpenFlow port")
             if port > OFPP_MAX and port not in (OFPP_LOCAL, OFPP_NONE, OFPP_CONTROLLER):
@@ -161,10 +160,7 @@ def parse_packet_out(text: str, port_map: dict[str, int] | None = None,
 
 def _fatal_signal(signum: int, _frame: object) -> None:
     """OVS ``fatal_signal``: log the signal as vlog's first message, then die of it."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    sys.stderr.write(f"{now}|00001|fatal_signal|WARN|terminating with signal {signum} "
-                     f"({signal.strsignal(signum)})\n")
-    sys.stderr.flush()
+    VLOG.warn("fatal_signal", f"terminating with signal {signum} ({signal.strsignal(signum)})")
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
 

@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -35,16 +36,71 @@ from pyovs.cli.ofctl_target import open_target
 from pyovs.cli.ofctl_vconn import Vconn, XidCounter
 from pyovs.openflow import codec
 from pyovs.openflow.codec import Body, Message
+from pyovs.openflow.ctext import str_to_uint
 from pyovs.openflow.msg_basic import ErrorMsg, FeaturesRequest, SetFlowFormat
 from pyovs.openflow.msg_port import FeaturesReply, PhyPort, PortDescReply, PortDescRequest
 from pyovs.openflow.ofprint import ofp_to_string
-from pyovs.openflow.ports import PortMap, parse_port
+from pyovs.openflow.ports import (
+    OFPP11_MAX,
+    OFPP11_OFFSET,
+    OFPP_FIRST_RESV,
+    OFPP_MAX,
+    PortMap,
+    format_port,
+    parse_port,
+)
 from pyovs.openflow.protocols import Protocol
 
-__all__ = ["LazyPortMap", "SwitchBase"]
+__all__ = ["VLOG", "LazyPortMap", "SwitchBase", "port_from_string"]
 
 _VERSION_PROTOCOL = {1: Protocol.OF10_STD, 2: Protocol.OF11_STD, 3: Protocol.OF12_OXM,
                      4: Protocol.OF13_OXM, 5: Protocol.OF14_OXM, 6: Protocol.OF15_OXM}
+
+
+class Vlog:
+    """ovs-ofctl's console log lines on stderr (OVS vlog's default console pattern).
+
+    Only warnings the commands here emit are written; the sequence number
+    counts them over the whole run, as vlog's does.
+    """
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self._once: set[str] = set()
+
+    def warn(self, module: str, text: str, once_key: str | None = None) -> None:
+        if once_key is not None:
+            if once_key in self._once:
+                return
+            self._once.add(once_key)
+        self.seq += 1
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        sys.stderr.write(f"{now}|{self.seq:05d}|{module}|WARN|{text}\n")
+        sys.stderr.flush()
+
+
+VLOG = Vlog()
+
+
+def port_from_string(text: str, port_map: PortMap | None = None) -> int | None:
+    """``ofputil_port_from_string``: ``parse_port`` plus OVS's warnings about numbers."""
+    if text.startswith("-"):
+        VLOG.warn("ofp_port", f"Negative value {text} is not a valid port number.")
+        return None
+    number = str_to_uint(text, 10)
+    if number is not None:
+        if OFPP_MAX <= number < OFPP_FIRST_RESV:
+            VLOG.warn("ofp_port", f"port {number} is a reserved OF1.0 port number that will "
+                      f"be translated to {number + OFPP11_OFFSET} when talking to an OF1.1 "
+                      "or later controller")
+        elif OFPP_FIRST_RESV <= number <= 0xFFFF:
+            VLOG.warn("ofp_port", f"referring to port {format_port(number)} as {number} is "
+                      "deprecated for compatibility with OpenFlow 1.1 and later",
+                      once_key="reserved port number")
+        elif 0xFFFF < number < OFPP11_MAX:
+            VLOG.warn("ofp_port", f"port {number} is outside the supported range 0 through "
+                      f"ffff or 0x{OFPP11_MAX:x} through 0xffffffff")
+    return parse_port(text, port_map)
 
 
 class LazyPortMap(dict[str, int]):
@@ -158,9 +214,9 @@ class SwitchBase(OfctlBase):
 
     def _port_no(self, name: str, text: str) -> int:
         """``str_to_port_no``: a port number from text, names looked up on ``name``."""
-        port = parse_port(text)
+        port = port_from_string(text)
         if port is None:
-            port = parse_port(text, self._port_map(name))
+            port = port_from_string(text, self._port_map(name))
         if port is None:
             raise Fatal(f"{name}: unknown port `{text}'")
         return port

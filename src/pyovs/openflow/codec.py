@@ -156,9 +156,10 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_queue,
         msg_stats,
         msg_table,
+        msg_tabledesc,
     )
     return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
-            msg_stats, msg_table, msg_queue, msg_bundle)
+            msg_stats, msg_table, msg_queue, msg_bundle, msg_tabledesc)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:

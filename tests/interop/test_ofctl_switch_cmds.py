@@ -1,0 +1,254 @@
+"""pyovs-ofctl's switch commands beside the real ovs-ofctl, on one real ovs-vswitchd bridge.
+
+The bridge is ``test_ofctl_switch``'s (pyovsdb-server, the real
+``ovs-vswitchd`` with a netdev bridge ``br0`` in its own namespace; root
+only).  Every command runs through both tools in OpenFlow 1.0, 1.3 and
+1.5 and must print the same stdout and stderr and exit the same way, with
+durations masked.  Commands that change the switch run from the same
+starting state for each tool (``same_mod``: real tool, undo, pyovs, undo),
+so that "already exists" errors and the like come out the same too.
+``monitor`` runs for both tools at once while a packet-in (packet-out to
+CONTROLLER), a flow removal and a port addition/removal happen; the
+printed messages must match.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from test_ofctl_switch import PYOVS_OFCTL, PYOVS_VSCTL, REAL_OFCTL, _run, _skip_reason, _switch
+
+pytestmark = [pytest.mark.root, pytest.mark.interop]
+
+VERSIONS = ("OpenFlow10", "OpenFlow13", "OpenFlow15")
+_DURATION = re.compile(r"(duration[=:]?)[0-9.]+s")
+_LOG_TIME = re.compile(r"^[0-9-]+T[0-9:.]+Z\|", re.M)
+PACKET = "ffffffffffff0000000000010800450000140000000040003a7cc0a80001c0a80002"
+
+Same = Callable[..., str]
+
+
+def _masked(result: tuple[int, str, str]) -> tuple[int, str, str]:
+    rc, out, err = result
+    return rc, _DURATION.sub(r"\1X", out), _LOG_TIME.sub("TIME|", _DURATION.sub(r"\1X", err))
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with _switch(tmp_path_factory.mktemp("switch")) as e:
+        yield e
+
+
+def _same(env: dict[str, str]) -> Same:
+    def same(*args: str) -> str:
+        ours = _masked(_run(PYOVS_OFCTL, env, *args))
+        theirs = _masked(_run(REAL_OFCTL, env, *args))
+        assert ours == theirs, (args, ours, theirs)
+        return ours[1] + ours[2]
+    return same
+
+
+def _same_mod(env: dict[str, str], undo: tuple[str, ...]) -> Same:
+    """Run a changing command with each tool from the same state, undoing after each."""
+    def same(*args: str) -> str:
+        theirs = _masked(_run(REAL_OFCTL, env, *args))
+        _run(REAL_OFCTL, env, *args[:2], *undo)
+        ours = _masked(_run(PYOVS_OFCTL, env, *args))
+        _run(REAL_OFCTL, env, *args[:2], *undo)
+        assert ours == theirs, (args, ours, theirs)
+        return ours[1] + ours[2]
+    return same
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
+    same = _same(env)
+    o = ("-O", version)
+    assert "Manufacturer: Nicira" in same(*o, "dump-desc", "br0")
+    assert "table 0" in same(*o, "dump-tables", "br0")
+    same(*o, "dump-table-desc", "br0")
+    for args in ((), ("LOCAL",), ("br0",), ("65534",), ("nosuch",)):
+        same(*o, "dump-ports", "br0", *args)
+        same(*o, "dump-ports-desc", "br0", *args)
+    same(*o, "queue-stats", "br0")
+    same(*o, "queue-stats", "br0", "LOCAL", "1")
+    same(*o, "queue-stats", "br0", "nosuch")
+    same(*o, "queue-get-config", "br0")
+    same(*o, "queue-get-config", "br0", "LOCAL")
+    same(*o, "queue-get-config", "br0", "1", "2")
+    same(*o, "get-frags", "br0")
+    same(*o, "probe", "br0")
+    same(*o, "dump-group-features", "br0")
+    same(*o, "meter-features", "br0")
+    same(*o, "mod-port", "br0", "br0", "no-flood")
+    same(*o, "mod-port", "br0", "LOCAL", "flood")
+    same(*o, "mod-port", "br0", "65534", "noreceive")
+    same(*o, "mod-port", "br0", "br0", "receive")
+    same(*o, "mod-port", "br0", "nosuch", "up")
+    same(*o, "mod-port", "br0", "br0", "sideways")
+    same(*o, "dump-desc", "nosuch")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_groups(env: dict[str, str], version: str) -> None:
+    same = _same(env)
+    mod = _same_mod(env, ("del-groups",))
+    o = ("-O", version)
+    for text in ("group_id=1,type=all,bucket=output:1,bucket=output:2",
+                 "group_id=2,type=select,selection_method=hash,fields=ip_src,"
+                 "bucket=weight:10,actions=output:1",
+                 "group_id=3,type=ff,bucket=watch_port:1,output:1",
+                 "group_id=4,type=indirect,bucket=output:1,bucket=output:2",
+                 "group_id=5,type=bogus", "type=all", "group_id=6,type=ff,bucket=output:1",
+                 "group_id=7,type=all,bucket=actions=bogus",
+                 "group_id=8,type=all,bucket=watch_port:br0,output:1",
+                 "group_id=9,type=all,bucket_id=5,bucket=output:1"):
+        mod(*o, "add-group", "br0", text)
+    mod(*o, "add-group", "br0")
+    same(*o, "add-group", "br0", "group_id=1,type=all,bucket=output:1,bucket=output:2")
+    same(*o, "add-group", "br0", "group_id=1,type=all,bucket=output:3")
+    same(*o, "add-group", "br0", "group_id=2,type=select,bucket=output:1")
+    assert "group_id=1" in same(*o, "dump-groups", "br0")
+    same(*o, "dump-groups", "br0", "1")
+    same(*o, "dump-group-stats", "br0")
+    same(*o, "dump-group-stats", "br0", "group_id=1")
+    same(*o, "dump-group-stats", "br0", "group_id=x")
+    same(*o, "mod-group", "br0", "group_id=1,type=indirect,bucket=output:3")
+    same(*o, "mod-group", "br0", "group_id=99,type=all,bucket=output:3")
+    same(*o, "insert-buckets", "br0", "group_id=2,command_bucket_id=last,bucket=output:4")
+    same(*o, "insert-buckets", "br0", "group_id=2,bucket=output:4")
+    same(*o, "remove-buckets", "br0", "group_id=2,command_bucket_id=first")
+    same(*o, "dump-groups", "br0")
+    same(*o, "del-groups", "br0", "group_id=1")
+    same(*o, "del-groups", "br0", "group_id=1,type=all")
+    same(*o, "del-groups", "br0")
+    assert "group_id" not in same(*o, "dump-groups", "br0")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_meters(env: dict[str, str], version: str) -> None:
+    same = _same(env)
+    mod = _same_mod(env, ("del-meters",))
+    o = ("-O", version)
+    for text in ("meter=1,kbps,band=type=drop,rate=100",
+                 "meter=2,pktps,burst,stats,bands=type=drop,rate=100,burst_size=10",
+                 "meter=3,kbps", "meter=3,band=type=drop,rate=1",
+                 "meter=3,kbps,band=type=dscp_remark,rate=1", "meter=3,kbps,band=rate=1",
+                 "meter=0,kbps,band=type=drop,rate=1", "meter=3,kbps,band=type=drop,rate=1,x=1",
+                 "meter=3,kbps,band=type=drop,rate=1,burst_size=4"):
+        mod(*o, "add-meter", "br0", text)
+    same(*o, "add-meter", "br0", "meter=1,kbps,band=type=drop,rate=100")
+    same(*o, "add-meter", "br0", "meter=1,kbps,band=type=drop,rate=100")
+    same(*o, "dump-meters", "br0")
+    same(*o, "dump-meter", "br0", "meter=1")
+    same(*o, "dump-meters", "br0", "meter=x")
+    same(*o, "meter-stats", "br0")
+    same(*o, "meter-stats", "br0", "meter=1")
+    same(*o, "mod-meter", "br0", "meter=1,pktps,band=type=drop,rate=200")
+    same(*o, "del-meter", "br0", "meter=7")
+    same(*o, "del-meter", "br0", "meter=1")
+    same(*o, "del-meters", "br0")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_packet_out(env: dict[str, str], version: str) -> None:
+    same = _same(env)
+    o = ("-O", version)
+    for text in (f"in_port=LOCAL packet={PACKET} actions=drop",
+                 f"in_port=controller,packet={PACKET},actions=output:LOCAL",
+                 f"in_port=1 reg0=5 packet={PACKET} actions=output:2",
+                 f"in_port=1 packet={PACKET} actions=set_field:1->reg0,output:2",
+                 "in_port=LOCAL packet=00 actions=drop", "in_port=LOCAL actions=drop",
+                 f"in_port=nosuch packet={PACKET} actions=drop",
+                 f"in_port=LOCAL packet={PACKET} actions=bogus",
+                 f"in_port=1 ip_src=1.2.3.4 packet={PACKET} actions=drop",
+                 f"in_port=LOCAL packet={PACKET}xx actions=drop"):
+        same(*o, "packet-out", "br0", text)
+    same(*o, "packet-out", "br0", "LOCAL", "drop", PACKET, PACKET)
+    same(*o, "packet-out", "br0", "LOCAL", "drop")
+    same(*o, "packet-out", "br0", "nosuch", "drop", PACKET)
+
+
+def test_offline_and_errors(env: dict[str, str], tmp_path: Path) -> None:
+    same = _same(env)
+    same("-O", "OpenFlow10", "dump-table-features", "br0")
+    same("-O", "OpenFlow13", "dump-table-desc", "br0")
+    same("-O", "OpenFlow13", "monitor", "br0", "invalid_ttl")
+    same("monitor", "br0", "bogus")
+    same("-P", "bogus", "monitor", "br0")
+    same("mod-port", "br0", "br0")
+    same("benchmark", "br0", "70000", "1")
+    capture = tmp_path / "capture"
+    capture.write_bytes(bytes.fromhex("01000008000000010100000800000002"))
+    same("ofp-parse", str(capture))
+    capture.write_bytes(bytes.fromhex("0100000800"))
+    same("ofp-parse", str(capture))
+    same("ofp-parse", str(tmp_path / "missing"))
+
+
+def _monitor(env: dict[str, str], version: str, *args: str) -> list[str]:
+    """Both tools' monitor output while a packet-in, a flow removal and a port add happen."""
+    procs = [subprocess.Popen([str(tool), "-O", version, "monitor", "br0", *args],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env)
+             for tool in (REAL_OFCTL, PYOVS_OFCTL)]
+    try:
+        time.sleep(1.5)
+        o = ("-O", version)
+        _run(REAL_OFCTL, env, *o, "packet-out", "br0",
+             f"in_port=LOCAL packet={PACKET} actions=controller")
+        _run(REAL_OFCTL, env, *o, "add-flow", "br0", "priority=7,tcp,send_flow_rem,actions=drop")
+        _run(REAL_OFCTL, env, *o, "del-flows", "br0", "tcp")
+        port = f"pm{version[-2:]}"
+        vsctl = [str(PYOVS_VSCTL), "--timeout=20"]
+        subprocess.run([*vsctl, "add-port", "br0", port, "--", "set", "Interface", port,
+                        "type=internal"], env=env, check=True, capture_output=True)
+        time.sleep(1.5)
+        subprocess.run([*vsctl, "del-port", "br0", port], env=env, check=True,
+                       capture_output=True)
+        time.sleep(1.5)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=20)
+        assert p.returncode == -signal.SIGTERM
+        outs.append(_LOG_TIME.sub("TIME|", _DURATION.sub(r"\1X", out + err)))
+    return outs
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_monitor(env: dict[str, str], version: str) -> None:
+    theirs, ours = _monitor(env, version, "65534")
+    assert ours == theirs
+    assert "PACKET_IN" in ours and "OFPT_FLOW_REMOVED" in ours
+    assert "PORT_STATUS" in ours and "ADD:" in ours
+
+
+def test_monitor_packet_in_format(env: dict[str, str]) -> None:
+    theirs, ours = _monitor(env, "OpenFlow10", "-P", "openflow10", "100", "invalid_ttl")
+    assert ours == theirs
+    assert "OFPT_PACKET_IN (xid=0x0)" in ours
+
+
+def test_monitor_timestamp(env: dict[str, str]) -> None:
+    for tool in (REAL_OFCTL, PYOVS_OFCTL):
+        p = subprocess.Popen([str(tool), "--timestamp", "monitor", "br0", "65534"],
+                             stderr=subprocess.PIPE, text=True, env=env)
+        time.sleep(1)
+        _run(REAL_OFCTL, env, "packet-out", "br0",
+             f"in_port=LOCAL packet={PACKET} actions=controller")
+        time.sleep(1)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=20)
+        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}: NXT_PACKET_IN2 ", err), err
