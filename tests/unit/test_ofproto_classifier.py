@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.bench.ofproto_bench import flow_mod_rate, lookup_rate
 
 from pyovs.ofproto.classifier import Classifier
 from pyovs.openflow.match import Match, MatchBuilder
@@ -206,47 +206,9 @@ def test_insert_identical_replaces_and_ties_are_stable() -> None:
         assert cls.lookup({"in_port": 1, "dl_type": 0x800}) is b
 
 
-# --- micro-benchmark ------------------------------------------------------------
-
-def bench(n_rules: int = 1000, n_masks: int = 10, n_lookups: int = 20000,
-          seed: int = 1) -> float:
-    """Lookups per second over ``n_rules`` rules spread across ``n_masks`` masks."""
-    rnd = random.Random(seed)
-    fields = ["in_port", "dl_type", "nw_src", "nw_dst", "tp_src", "tp_dst", "nw_proto",
-              "metadata"]
-    mask_list = []
-    while len(mask_list) < n_masks:
-        chosen = rnd.sample(fields, rnd.randint(1, 4))
-        mk = {f: (1 << 16) - 1 if f not in ("nw_src", "nw_dst") else
-              ((1 << 32) - 1) << rnd.randint(0, 16) & 0xFFFFFFFF for f in chosen}
-        if mk not in mask_list:
-            mask_list.append(mk)
-    cls: Classifier[R] = Classifier()
-    rules = []
-    for i in range(n_rules):
-        mk = mask_list[i % n_masks]
-        spec = {f: (rnd.getrandbits(32) & m, m) for f, m in mk.items()}
-        r = R(make_match(spec), rnd.randint(1, 1000))
-        cls.insert(r)
-        rules.append(r)
-    pkts = []
-    for i in range(1000):
-        base = rules[rnd.randrange(len(rules))].match
-        flow = {s: v for s, v, _ in base.entries}
-        if i % 2:
-            flow = {f: rnd.getrandbits(32) for f in fields}
-        pkts.append(flow)
-    start = time.perf_counter()
-    for i in range(n_lookups):
-        cls.lookup(pkts[i % 1000])
-    return n_lookups / (time.perf_counter() - start)
-
+# --- micro-benchmark (tests/bench/ofproto_bench.py) -------------------------------
 
 def test_bench_smoke() -> None:
-    assert bench(200, 5, 2000) > 0
-
-
-if __name__ == "__main__":
-    for n in (1000, 10000):
-        for masks_n in (1, 10, 50):
-            print(f"{n:6d} rules {masks_n:3d} masks: {bench(n, masks_n):10.0f} lookups/s")
+    assert lookup_rate(200, 5, 500) > 0
+    assert lookup_rate(200, 5, 500, megaflow=True) > 0
+    assert flow_mod_rate(200, 5) > 0

@@ -531,3 +531,21 @@ priority=0,actions=6
     assert out_port(ft, flow) == 7
     do(ft, "priority=5,ip,ip_src=10.0.0.1,actions=2", "mod_strict", NXM)
     assert out_port(ft, flow) == 2
+
+
+def test_hidden_rules() -> None:
+    """In-band style rules (priority above 0xffff) are invisible to OpenFlow."""
+    ft = FlowTables()
+    hidden = replace(received("send_flow_rem,ip,actions=drop"), priority=0x10000 + 5)
+    ft.flow_mod(hidden, 0.0)
+    do(ft, "actions=1")
+    assert dump(ft) == ["actions=output:1"]
+    assert ft.table_stats()[0].active_count == 1
+    assert ft.table_stats()[0].name == "" and ft.table_stats()[0].max_entries == 1_000_000
+    rule = ft.lookup(0, {"dl_type": 0x800})
+    assert rule is not None and rule.hidden and not rule.sends_flow_removed
+    res = do(ft, "", "del")
+    assert len(res.deleted) == 1 and len(ft) == 1
+    # Criteria with a hidden priority select it.
+    res = ft.flow_mod(replace(received("ip", "del_strict"), priority=0x10005), 0.0)
+    assert res.deleted == [rule] and res.removed == []

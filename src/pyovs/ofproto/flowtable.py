@@ -218,6 +218,11 @@ class Rule:
         return self.priority > UINT16_MAX
 
     @property
+    def sends_flow_removed(self) -> bool:
+        """Whether deleting this rule sends a flow_removed (OVS ``rule_destroy_cb``)."""
+        return bool(self.flags & FlowFlags.SEND_FLOW_REM) and not self.hidden
+
+    @property
     def expirable(self) -> bool:
         return bool(self.idle_timeout or self.hard_timeout)
 
@@ -269,13 +274,16 @@ class OFTable:
     """Packets looked up here; the caller increments it (table statistics)."""
     n_matched: int = 0
     """Packets that matched a rule here; the caller increments it."""
-    max_flows: int = 1_000_000
+    max_flows: int = 0xFFFFFFFF
+
+    n_hidden: int = 0
+    """Hidden rules (priority above 0xffff) here: not counted as active."""
 
     def stats(self) -> TableStats:
-        return TableStats(table_id=self.table_id, active_count=len(self.cls),
+        """Table statistics as OVS's ``query_tables`` fills them (features aside)."""
+        return TableStats(table_id=self.table_id, active_count=len(self.cls) - self.n_hidden,
                           lookup_count=self.n_lookups, matched_count=self.n_matched,
-                          name=self.name or f"table{self.table_id}",
-                          max_entries=self.max_flows)
+                          name=self.name, max_entries=min(self.max_flows, 1_000_000))
 
 
 @dataclass(slots=True)
@@ -369,6 +377,8 @@ class FlowTables:
             self._meter_rules.setdefault(mid, set()).add(rule)
         if rule.expirable:
             self._expirable.add(rule)
+        if rule.hidden:
+            self.tables[rule.table_id].n_hidden += 1
 
     def _unindex(self, rule: Rule) -> None:
         for index, keys in ((self._cookies, (rule.cookie,)), (self._group_rules, rule.groups),
@@ -380,6 +390,8 @@ class FlowTables:
                     if not rules:
                         del index[key]
         self._expirable.discard(rule)
+        if rule.hidden:
+            self.tables[rule.table_id].n_hidden -= 1
 
     def _insert(self, rule: Rule) -> None:
         self.tables[rule.table_id].cls.insert(rule, conjunctions(rule.actions))
@@ -561,7 +573,7 @@ class FlowTables:
         for rule in rules:
             self._remove(rule)
             result.deleted.append(rule)
-            if rule.flags & FlowFlags.SEND_FLOW_REM and not rule.hidden:
+            if rule.sends_flow_removed:
                 result.removed.append((rule, reason))
         if result.deleted:
             self.generation += 1
@@ -570,8 +582,8 @@ class FlowTables:
     def expire(self, now: float) -> list[tuple[Rule, int]]:
         """Delete the rules whose timeouts have passed; (rule, reason) for each.
 
-        Every expired rule is returned; those with ``SEND_FLOW_REM`` want a
-        flow_removed (``Rule.flow_removed``).
+        Every expired rule is returned; those whose ``sends_flow_removed`` is
+        true want a flow_removed message (``Rule.flow_removed``).
         """
         expired = []
         for rule in list(self._expirable):
