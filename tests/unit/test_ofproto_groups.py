@@ -241,7 +241,7 @@ def test_select_hash_fields_method() -> None:
     live = Liveness(lambda p: True)
     wc: dict[str, int] = {}
     a = g.select_bucket(tcp(1, 2, 3, 4), live, wc)
-    assert wc == {"nw_dst": 0xFFFFFFFF}
+    assert wc == {"nw_dst": 0xFFFFFFFF, "dl_type": 0xFFFF, "packet_type": 0xFFFFFFFF}
     # Only ip_dst counts.
     assert g.select_bucket(tcp(9, 2, 7, 8), live) is a
     choices = {g.select_bucket(tcp(1, d, 3, 4), live) for d in range(40)}
@@ -324,3 +324,9 @@ def test_meter_kbps_token_bucket() -> None:
     # 1 ms later, 1000 bits more: not enough for a 1000-byte packet, enough for 100 bytes.
     assert not m.admit(0.001, 1000)
     assert m.admit(0.002, 100)
+
+
+def test_every_prerequisite_kind_has_megaflow_bits() -> None:
+    from pyovs.ofproto.groups import PREREQ_SLOTS
+    from pyovs.openflow.fieldtypes import Prereq
+    assert set(PREREQ_SLOTS) == set(Prereq)

@@ -46,6 +46,7 @@ from typing import Final
 
 from pyovs.openflow.action_bitmap import known_bits
 from pyovs.openflow.errors import OFError, OFPErr
+from pyovs.openflow.fieldtypes import Prereq
 from pyovs.openflow.match import MatchBuilder
 from pyovs.openflow.msg_group import (
     BUCKET_ALL,
@@ -58,7 +59,9 @@ from pyovs.openflow.msg_group import (
     GC_INSERT_BUCKET,
     GC_MODIFY,
     GC_REMOVE_BUCKET,
+    GT_ALL,
     GT_FF,
+    GT_INDIRECT,
     GT_SELECT,
     NO_SELECTION,
     OFPG_ALL,
@@ -207,6 +210,22 @@ def mask_symmetric_l4(flow: Mapping[str, int], wc: dict[str, int]) -> None:
             ones("tp_dst", 0xFFFF)
     ones("vlan_tci", 0x1FFF)
     ones("vlan_tci1", 0x1FFF)
+
+
+# The flow bits each kind of prerequisite looks at (OVS ``mf_are_prereqs_ok``
+# with a wildcards argument un-wildcards these).
+_L3: Final = (("packet_type", _M32), ("dl_type", 0xFFFF))
+_L4: Final = (*_L3, ("nw_proto", 0xFF), ("nw_frag", 0xFF))
+_ND: Final = (*_L4, ("tp_src", 0xFFFF), ("tp_dst", 0xFFFF))
+PREREQ_SLOTS: Final[dict[Prereq, tuple[tuple[str, int], ...]]] = {
+    Prereq.NONE: (), Prereq.ETHERNET: (("packet_type", _M32),),
+    Prereq.ARP: _L3, Prereq.IPV4: _L3, Prereq.IPV6: _L3, Prereq.IP_ANY: _L3,
+    Prereq.MPLS: _L3, Prereq.NSH: _L3,
+    Prereq.VLAN_VID: (("packet_type", _M32), ("vlan_tci", 0x1000)),
+    Prereq.CT_VALID: (("ct_state", 0xFF),),
+    Prereq.TCP: _L4, Prereq.UDP: _L4, Prereq.SCTP: _L4, Prereq.ICMPV4: _L4,
+    Prereq.ICMPV6: _L4, Prereq.ND: _ND, Prereq.ND_SOLICIT: _ND, Prereq.ND_ADVERT: _ND,
+}
 
 
 # --- groups -----------------------------------------------------------------------
@@ -375,10 +394,15 @@ class Group:
         return self.best_live_bucket(live, flow_hash_symmetric_l4(flow, 0))
 
     def _fields_hash(self, flow: Mapping[str, int], wc: dict[str, int] | None) -> int:
-        """OVS ``pick_hash_fields_select_group`` (prerequisites not re-checked)."""
+        """OVS ``pick_hash_fields_select_group``."""
         basis = hash_uint64(self.selection.param)
         b = MatchBuilder({slot: (value, (1 << 1024) - 1) for slot, value in flow.items()})
         for f, mask in self.selection.fields:
+            if wc is not None:
+                # Whether the field counts depends on its prerequisites: they
+                # belong in the megaflow either way (OVS mf_are_prereqs_ok(wc)).
+                for slot, bits in PREREQ_SLOTS[f.prereq]:
+                    wc[slot] = wc.get(slot, 0) | bits
             if not b.prereqs_ok(f):
                 continue
             value = b.get_field(f)[0] & mask
@@ -390,7 +414,7 @@ class Group:
     def buckets_for(self, flow: Mapping[str, int], live: Liveness,
                     wc: dict[str, int] | None = None) -> tuple[Bucket, ...]:
         """The buckets a packet goes through: all of them, or the one chosen."""
-        if self.type in (0, 2):  # all, indirect
+        if self.type in (GT_ALL, GT_INDIRECT):
             return self.buckets
         chosen = (self.select_bucket(flow, live, wc) if self.type == GT_SELECT
                   else self.first_live_bucket(live))
