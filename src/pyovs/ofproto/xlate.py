@@ -459,9 +459,10 @@ class Xlate:
             self.warn(f"dropping packet with VLAN TCI 0x{tci:04x} received on port {xp.name}")
             return
         src, dst = flow.get("dl_src", 0), flow.get("dl_dst", 0)
-        if br.mac.learn(src, vlan, in_port, self.now):
-            self.mac_changed = True
-        self.learned.append((br, src, vlan, in_port))
+        if self.trace is None:  # a trace explains; it does not learn (OVS may_learn)
+            if br.mac.learn(src, vlan, in_port, self.now):
+                self.mac_changed = True
+            self.learned.append((br, src, vlan, in_port))
         pcp = tci & 0xE000
         entry = None if dst & (1 << 40) else br.mac.lookup(dst, vlan, self.now)
         if entry is not None:

@@ -82,7 +82,10 @@ def dpctl_show(vs: Vswitchd, args: list[str]) -> str:
 
 def dpctl_dump_flows(vs: Vswitchd, args: list[str]) -> str:
     from pyovs.datapath import odptext  # the datapath's own text module
-    names = {port: nd.name for port, nd in vs.dpif.ports().items()}
+    # As lib/dpctl.c: port names with --names, or by default with -m.
+    verbose = any(a in ("-m", "--more") for a in args)
+    want_names = ("--names" in args or verbose) and "--no-names" not in args
+    names = {port: nd.name for port, nd in vs.dpif.ports().items()} if want_names else None
     now = time.monotonic()
     return "".join(odptext.format_dpflow(f, now, names) + "\n" for f in vs.dpif.dump_flows())
 
@@ -115,7 +118,7 @@ def ofproto_trace(vs: Vswitchd, args: list[str]) -> str:
     odp = x.odp if x is not None and x.odp is not None else 0xFFFF
     from pyovs.datapath import odptext
     result = translate(br, flow, time.monotonic(), odp, tracing=True)
-    names = {port: nd.name for port, nd in vs.dpif.ports().items()}
+    names = None
     out = [f"Flow: {format_match(match)}\n", "\n", f'bridge("{br.name}")\n',
            "-" * (len(br.name) + 10) + "\n"]
     out += [f"{line}\n" for line in result.trace]
