@@ -228,6 +228,8 @@ class UnixctlServer:
                 await session.drain()
         except JsonRpcProtocolError as e:
             log.warning("%s: %s", session.name, e)
+        except asyncio.CancelledError:
+            pass  # close(): the connection ends with the server (asyncio would log it)
         finally:
             session.close()
             if task is not None:
