@@ -13,6 +13,7 @@ from pyovs.ofproto.flowtable import (
     OFPRR_HARD_TIMEOUT,
     OFPRR_IDLE_TIMEOUT,
     OFPRR_METER_DELETE,
+    FlowModResult,
     FlowTables,
     age_secs,
     calc_duration,
@@ -549,3 +550,43 @@ def test_hidden_rules() -> None:
     # Criteria with a hidden priority select it.
     res = ft.flow_mod(replace(received("ip", "del_strict"), priority=0x10005), 0.0)
     assert res.deleted == [rule] and res.removed == []
+
+
+def test_switch_flows_add_delete_flush() -> None:
+    ft = FlowTables()
+    m = Match.from_fields(dl_type=0x806)
+    res = ft.add_flow(m, 0x10001, (Output(0xFFFA),), 0.0)
+    assert len(res.added) == 1
+    gen = ft.generation
+    assert ft.add_flow(m, 0x10001, (Output(0xFFFA),), 1.0).added == []
+    assert ft.generation == gen
+    res = ft.add_flow(m, 0x10001, (Output(1),), 1.0)
+    assert len(res.modified) == 1 and dump(ft) == []
+    assert ft.delete_flow(m, 0x10001).deleted == res.modified
+    assert ft.delete_flow(m, 0x10001).deleted == []
+    add_group(ft, 1)
+    ft.meter_mod(MeterMod(MC_ADD, MeterConfig(1, 1, (MeterBand(MBT_DROP, 100),))), 0.0)
+    do(ft, "send_flow_rem,actions=group:1")
+    ft.flow_mod(received("table=254,actions=drop"), 0.0, internal=True)
+    res = ft.flush(2.0)
+    assert len(res.deleted) == 1 and len(res.removed) == 1
+    assert len(ft) == 1 and len(ft.groups) == 0 and len(ft.meters) == 0
+
+
+def test_learn_refreshes_identical_flows() -> None:
+    ft = FlowTables()
+    fm = received("table=1,priority=10,cookie=0x7,hard_timeout=10,dl_dst=00:00:00:00:00:01,"
+                  "actions=1", "mod_strict", NXM, tid=True)
+    rule, res = ft.learn(fm, 1.0)
+    assert rule is not None and res.added == [rule] and rule.cookie == 7
+    again, res = ft.learn(fm, 5.0)
+    assert again is rule and not res.added and not res.modified
+    assert rule.modified == 5.0 and ft.expire(14.0) == []
+    changed, res = ft.learn(replace(fm, actions=(Output(2),)), 6.0)
+    assert changed is rule and res.modified == [rule]
+    other = replace(fm, match=Match.from_fields(dl_dst=2))
+    assert ft.learn(other, 6.0, limit=1) == (None, FlowModResult())
+    assert ft.learn(other, 6.0, limit=2)[0] is not None
+    with pytest.raises(OFError) as e:
+        ft.learn(replace(fm, command=Command.ADD), 0.0)
+    assert e.value.error is OFPErr.OFPFMFC_UNKNOWN

@@ -83,14 +83,14 @@ from pyovs.openflow.msg_flow import (
     FlowRemoved,
 )
 from pyovs.openflow.msg_flowstats import FlowStats, FlowStatsRequest
-from pyovs.openflow.msg_group import GroupMod
-from pyovs.openflow.msg_stats import MeterMod
+from pyovs.openflow.msg_group import GC_DELETE, OFPG_ALL, GroupMod
+from pyovs.openflow.msg_stats import MC_DELETE, MeterConfig, MeterMod
 from pyovs.openflow.msg_table import TableStats
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER
 
 from .classifier import Classifier
 from .groups import GroupModResult, GroupTable
-from .meters import MeterModResult, MeterTable
+from .meters import OFPM13_ALL, MeterModResult, MeterTable
 
 N_TABLES: Final = 255
 TBL_INTERNAL: Final = N_TABLES - 1
@@ -564,6 +564,71 @@ class FlowTables:
             self._replace_actions(rule, fm, now)
             self._index(rule)
         return FlowModResult(modified=rules)
+
+    # --- the switch's own flows ------------------------------------------------------
+
+    def add_flow(self, match: Match, priority: int, actions: ActionList,
+                 now: float) -> FlowModResult:
+        """OVS ``ofproto_add_flow``: make table 0 hold this flow (in-band, fail-open).
+
+        Nothing happens if the flow is already there with these actions;
+        otherwise it is a strict modify that may add.  A priority above 0xffff
+        makes a hidden flow.
+        """
+        rule = self.tables[0].cls.find_exact(match, priority)
+        if rule is not None and rule.actions == actions:
+            return FlowModResult()
+        fm = FlowMod(command=Command.MODIFY_STRICT, match=match, priority=priority,
+                     actions=actions)
+        return self.flow_mod(fm, now, modify_cookie=False)
+
+    def delete_flow(self, match: Match, priority: int) -> FlowModResult:
+        """OVS ``ofproto_delete_flow``: remove exactly this flow from table 0, if present."""
+        rule = self.tables[0].cls.find_exact(match, priority)
+        return self.delete_rules([rule] if rule is not None else [], OFPRR_DELETE)
+
+    def flush(self, now: float) -> FlowModResult:
+        """OVS ``ofproto_flush__``: every flow of the visible tables, groups and meters."""
+        result = self.delete_rules([r for t in self.tables if not t.hidden for r in t.cls],
+                                   OFPRR_DELETE)
+        self.groups.group_mod(GroupMod(GC_DELETE, OFPG_ALL), now)
+        self.meters.meter_mod(MeterMod(MC_DELETE, MeterConfig(OFPM13_ALL)), now)
+        self.generation += 1
+        return result
+
+    def learn(self, fm: FlowMod, now: float, limit: int = 0) -> tuple[Rule | None,
+                                                                      FlowModResult]:
+        """OVS ``ofproto_flow_mod_learn``: the flow_mod of a ``learn`` action.
+
+        An identical flow already there (same match, priority, timeouts,
+        importance, flags, cookie and actions) is only refreshed: its
+        ``modified`` time, which its hard timeout counts from, becomes ``now``.
+        Otherwise the flow_mod is applied, unless ``limit`` flows with this
+        cookie are already in the table.  Returns the learned rule (None when
+        over the limit) and what changed.
+        """
+        if (fm.command != Command.MODIFY_STRICT or fm.table_id == OFPTT_ALL
+                or fm.flags & FlowFlags.RESET_COUNTS or fm.buffer_id != NO_BUFFER):
+            raise OFError(OFPErr.OFPFMFC_UNKNOWN, "not a learned flow")
+        self._check_table_id(fm.table_id)
+        rule = self.tables[fm.table_id].cls.find_exact(fm.match, fm.priority)
+        modify_cookie = fm.new_cookie != ALL_ONES64
+        if (rule is not None and rule.idle_timeout == fm.idle_timeout
+                and rule.hard_timeout == fm.hard_timeout and rule.importance == fm.importance
+                and rule.flags == fm.flags & FF_STATE
+                and (not modify_cookie or fm.new_cookie == rule.cookie)
+                and rule.actions == fm.actions):
+            rule.modified = now
+            return rule, FlowModResult()
+        if limit:
+            same = [r for r in self._cookies.get(fm.new_cookie, ())
+                    if r.table_id == fm.table_id and not r.hidden
+                    and not self.tables[r.table_id].readonly]
+            if len(same) >= limit:
+                return None, FlowModResult()
+        result = self.flow_mod(fm, now)
+        changed = result.added + result.modified
+        return (changed[0] if changed else None), result
 
     # --- deletion and expiry -------------------------------------------------------
 
