@@ -590,3 +590,21 @@ def test_learn_refreshes_identical_flows() -> None:
     with pytest.raises(OFError) as e:
         ft.learn(replace(fm, command=Command.ADD), 0.0)
     assert e.value.error is OFPErr.OFPFMFC_UNKNOWN
+
+
+def test_table_mod() -> None:
+    from pyovs.openflow.msg_stats import MISS_DROP, SETTING_ON, TableMod
+    ft = FlowTables(n_tables=10, internal_table=9)
+    ft.table_mod(TableMod(3, MISS_DROP, SETTING_ON, vacancy=SETTING_ON, vacancy_down=10,
+                          vacancy_up=90))
+    t = ft.tables[3]
+    assert (t.miss_config, t.eviction, t.vacancy) == (MISS_DROP, True, (10, 90))
+    ft.table_mod(TableMod(0xFF, MISS_DROP))
+    assert all(t.miss_config == MISS_DROP for t in ft.tables[:9])
+    assert ft.tables[9].miss_config == 0
+    for tm, error in ((TableMod(20), OFPErr.OFPTMFC_BAD_TABLE),
+                      (TableMod(9), OFPErr.OFPTMFC_EPERM),
+                      (TableMod(1, eviction_flags=1), OFPErr.OFPTMFC_BAD_CONFIG)):
+        with pytest.raises(OFError) as e:
+            ft.table_mod(tm)
+        assert e.value.error is error

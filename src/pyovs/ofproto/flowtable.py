@@ -84,7 +84,16 @@ from pyovs.openflow.msg_flow import (
 )
 from pyovs.openflow.msg_flowstats import FlowStats, FlowStatsRequest
 from pyovs.openflow.msg_group import GC_DELETE, OFPG_ALL, GroupMod
-from pyovs.openflow.msg_stats import MC_DELETE, MeterConfig, MeterMod
+from pyovs.openflow.msg_stats import (
+    MC_DELETE,
+    MISS_DEFAULT,
+    SETTING_DEFAULT,
+    SETTING_OFF,
+    SETTING_ON,
+    MeterConfig,
+    MeterMod,
+    TableMod,
+)
 from pyovs.openflow.msg_table import TableStats
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER
 
@@ -104,6 +113,10 @@ OFPRR_DELETE: Final = 2
 OFPRR_GROUP_DELETE: Final = 3
 OFPRR_METER_DELETE: Final = 4
 OFPRR_EVICTION: Final = 5
+
+# OFPTMPEF14_OTHER | OFPTMPEF14_IMPORTANCE | OFPTMPEF14_LIFETIME: the eviction
+# flags OVS reports and the only ones a table_mod may name.
+OFPROTO_EVICTION_FLAGS: Final = 1 | 2 | 4
 
 # The flags a rule keeps (OFPUTIL_FF_STATE).
 FF_STATE: Final = (FlowFlags.SEND_FLOW_REM | FlowFlags.NO_PKT_COUNTS | FlowFlags.NO_BYT_COUNTS
@@ -278,6 +291,12 @@ class OFTable:
 
     n_hidden: int = 0
     """Hidden rules (priority above 0xffff) here: not counted as active."""
+    miss_config: int = MISS_DEFAULT
+    """What a miss does (``TableMod.miss``: default, controller, continue, drop)."""
+    eviction: bool = False
+    """Eviction requested by OpenFlow (OVS ``EVICTION_OPENFLOW``); pyovs never evicts."""
+    vacancy: tuple[int, int] | None = None
+    """(vacancy_down, vacancy_up) when vacancy events are on."""
 
     def stats(self) -> TableStats:
         """Table statistics as OVS's ``query_tables`` fills them (features aside)."""
@@ -416,9 +435,11 @@ class FlowTables:
             return [t for t in self.tables if not t.hidden]
         return [self.tables[table_id]]
 
-    def _check_table_id(self, table_id: int) -> None:
+    def _check_table_id(self, table_id: int,
+                        error: OFPErr = OFPErr.OFPBRC_BAD_TABLE_ID) -> None:
+        """OVS ``check_table_id``."""
         if table_id != OFPTT_ALL and table_id >= self.n_tables:
-            raise OFError(OFPErr.OFPBRC_BAD_TABLE_ID, f"table {table_id}")
+            raise OFError(error, f"table {table_id}")
 
     def _collect(self, c: _Criteria, strict: bool) -> list[Rule]:
         """OVS ``collect_rules_loose`` / ``collect_rules_strict``."""
@@ -564,6 +585,30 @@ class FlowTables:
             self._replace_actions(rule, fm, now)
             self._index(rule)
         return FlowModResult(modified=rules)
+
+    # --- table configuration -------------------------------------------------------
+
+    def table_mod(self, tm: TableMod) -> None:
+        """OVS ``table_mod``: table-miss, eviction and vacancy settings."""
+        self._check_table_id(tm.table_id, OFPErr.OFPTMFC_BAD_TABLE)
+        if tm.eviction_flags not in (0xFFFFFFFF, OFPROTO_EVICTION_FLAGS):
+            raise OFError(OFPErr.OFPTMFC_BAD_CONFIG, "eviction flags")
+        if tm.table_id == OFPTT_ALL:
+            targets = [t for t in self.tables if not (t.hidden or t.readonly)]
+        else:
+            target = self.tables[tm.table_id]
+            if target.readonly:
+                raise OFError(OFPErr.OFPTMFC_EPERM, f"table {tm.table_id} is read-only")
+            targets = [target]
+        for t in targets:
+            if tm.miss != MISS_DEFAULT:
+                t.miss_config = tm.miss
+            if tm.eviction != SETTING_DEFAULT:
+                t.eviction = tm.eviction == SETTING_ON
+            if tm.vacancy == SETTING_OFF:
+                t.vacancy = None
+            elif tm.vacancy == SETTING_ON:
+                t.vacancy = (tm.vacancy_down, tm.vacancy_up)
 
     # --- the switch's own flows ------------------------------------------------------
 
