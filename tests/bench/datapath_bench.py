@@ -1,0 +1,268 @@
+"""The userspace datapath alone between two network namespaces: latency and throughput.
+
+    python -m tests.bench.datapath_bench [--seconds S] [--profile {cprofile,py-spy}]
+    python -m tests.bench.datapath_bench serve PORT[:KIND] ...   (the switch process)
+
+Two namespaces ``a`` and ``b`` are cabled by veth pairs to this (root)
+namespace, where a separate Python process runs ``UserspaceDpif`` on the
+two host ends with the trivial slow path a test would write: every miss
+goes out of the other port, with a mask of ``in_port`` only (one megaflow
+per direction).  Nothing touches the namespaces' offloads: TCP crosses as
+the kernel sends it, checksum pending and in 64 KiB GSO super-packets.
+
+Printed figures: ping RTT median (20 pings), iperf3 TCP Gbit/s, iperf3 UDP
+packets/s received with 18-byte payloads (64-byte frames on the wire with
+the FCS).  ``--profile cprofile`` runs the switch under cProfile during the
+UDP run and prints its top functions; ``--profile py-spy`` samples it with
+py-spy instead.  Needs root, iproute2 and iperf3; everything created has a
+per-run token in its name and is deleted at exit.
+
+``Testbed`` and ``Switch`` are also what ``tests/integration/
+test_datapath_veth.py`` uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sh(*args: str, check: bool = True, timeout: float = 30) -> str:
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode:
+        raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+class Testbed:
+    """Namespaces ``ns[0]``/``ns[1]`` with veths whose host ends are ``host[0]``/``host[1]``."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self) -> None:
+        t = secrets.token_hex(3)
+        self.token = t
+        self.ns = [f"dpa{t}", f"dpb{t}"]
+        self.host = [f"dva{t}", f"dvb{t}"]
+        self.inner = [f"dwa{t}", f"dwb{t}"]
+        self.ip = ["10.77.0.1", "10.77.0.2"]
+
+    def up(self) -> None:
+        for ns, host, inner, ip in zip(self.ns, self.host, self.inner, self.ip, strict=True):
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", host, "type", "veth", "peer", "name", inner)
+            sh("ip", "link", "set", inner, "netns", ns)
+            self.quiet(ns, inner)
+            sh("sysctl", "-qw", f"net.ipv6.conf.{host}.disable_ipv6=1")
+            sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", inner)
+            sh("ip", "-n", ns, "link", "set", inner, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+    def quiet(self, ns: str, dev: str) -> None:
+        """No IPv6 chatter (router solicitations, MLD) on a test interface."""
+        self.nsexec(ns, "sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1")
+
+    def vlan(self, vid: int, net: str = "10.78.0") -> list[str]:
+        """A VLAN subinterface on each namespace's veth; returns their addresses."""
+        ips = [f"{net}.1", f"{net}.2"]
+        for ns, inner, ip in zip(self.ns, self.inner, ips, strict=True):
+            sub = f"{inner}.{vid}"
+            sh("ip", "-n", ns, "link", "add", "link", inner, "name", sub, "type", "vlan",
+               "id", str(vid))
+            self.quiet(ns, sub)
+            sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", sub)
+            sh("ip", "-n", ns, "link", "set", sub, "up")
+        return ips
+
+    def nsexec(self, ns: str, *cmd: str, timeout: float = 60) -> str:
+        return sh("ip", "netns", "exec", ns, *cmd, timeout=timeout)
+
+    def down(self) -> None:
+        for ns in self.ns:
+            sh("ip", "netns", "del", ns, check=False)
+        for host in self.host:
+            sh("ip", "link", "del", host, check=False)
+
+    # -- measurements ----------------------------------------------------------------
+
+    def ping_rtts(self, dst: str, count: int = 20, src_ns: int = 0) -> list[float]:
+        out = self.nsexec(self.ns[src_ns], "ping", "-c", str(count), "-i", "0.02", "-W", "2",
+                          dst, timeout=60)
+        return [float(x) for x in re.findall(r"time=([\d.]+) ms", out)]
+
+    @contextlib.contextmanager
+    def iperf_server(self, ns: int = 1) -> Iterator[None]:
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns[ns], "iperf3", "-s", "-1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(0.3)
+            yield
+        finally:
+            p.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(5)
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def iperf(self, dst: str, seconds: float, udp: bool = False) -> dict[str, float]:
+        """{"gbps": ...} for TCP, {"pps": received packets/s, "sent_pps": ...} for UDP."""
+        with self.iperf_server():
+            args = ["iperf3", "-c", dst, "-t", str(seconds), "-J"]
+            if udp:
+                args += ["-u", "-b", "0", "-l", "18"]
+            out = json.loads(self.nsexec(self.ns[0], *args, timeout=seconds + 30))
+        end = out["end"]
+        if not udp:
+            return {"gbps": end["sum_received"]["bits_per_second"] / 1e9}
+        s = end["sum"]
+        secs = s["seconds"] or seconds
+        return {"pps": (s["packets"] - s["lost_packets"]) / secs, "sent_pps": s["packets"] / secs}
+
+
+class Switch:
+    """The datapath in a child process (``serve``), started and stopped by pid."""
+
+    def __init__(self, ports: list[str], profile: str = "") -> None:
+        args = [sys.executable, "-m", "tests.bench.datapath_bench", "serve", *ports]
+        if profile:
+            args += ["--profile", profile]
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            self.stop()
+            raise RuntimeError(f"the switch did not start: {line!r}")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        assert self.proc.stdout is not None
+        return self.proc.stdout.read()
+
+
+def serve(ports: list[str], profile: str) -> None:
+    """Run the datapath on PORT[:KIND]... until SIGINT; miss -> the other port, mask in_port."""
+    from pyovs.datapath.dpif import Upcall, UpcallResult
+    from pyovs.datapath.netdev import open_netdev
+    from pyovs.datapath.userspace import UserspaceDpif
+
+    dp = UserspaceDpif()
+    numbers = []
+    for spec in ports:
+        name, _, kind = spec.partition(":")
+        numbers.append(dp.port_add(open_netdev(name, kind or "system")))
+    other = {numbers[0]: numbers[1], numbers[1]: numbers[0]}
+
+    def handler(upcall: Upcall) -> UpcallResult:
+        return UpcallResult([("output", other[upcall.in_port])], {})
+    dp.handler = handler
+    loop = asyncio.new_event_loop()
+    loop.add_signal_handler(signal.SIGINT, loop.stop)
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    dp.attach(loop)
+    print("ready", flush=True)
+    if profile:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        prof.enable()
+        loop.run_forever()
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(15)
+    else:
+        loop.run_forever()
+    for port, netdev in dp.ports().items():
+        st = netdev.stats()
+        print(f"port {port} {netdev.name}: rx {st.rx_packets} tx {st.tx_packets} "
+              f"tx_dropped {st.tx_dropped}")
+    print(f"counters {dp.counters()}")
+    dp.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "serve":
+        p = argparse.ArgumentParser(prog="datapath_bench serve")
+        p.add_argument("ports", nargs=2)
+        p.add_argument("--profile", default="")
+        a = p.parse_args(argv[1:])
+        serve(a.ports, a.profile)
+        return 0
+    p = argparse.ArgumentParser(prog="datapath_bench")
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--profile", choices=["cprofile", "py-spy"], default="")
+    a = p.parse_args(argv)
+    if os.geteuid() != 0:
+        print("needs root (network namespaces)", file=sys.stderr)
+        return 2
+    tb = Testbed()
+    try:
+        tb.up()
+        sw = Switch(tb.host)
+        try:
+            rtts = tb.ping_rtts(tb.ip[1])
+            tcp = tb.iperf(tb.ip[1], a.seconds)
+            udp = tb.iperf(tb.ip[1], a.seconds, udp=True) if a.profile != "cprofile" else None
+            if a.profile == "py-spy":
+                _py_spy(tb, sw, a.seconds)
+        finally:
+            print(sw.stop(), file=sys.stderr)
+        if a.profile == "cprofile":
+            sw = Switch(tb.host, profile="cprofile")
+            try:
+                udp = tb.iperf(tb.ip[1], a.seconds, udp=True)
+            finally:
+                print(sw.stop())
+        print(f"ping RTT median      {statistics.median(rtts):.3f} ms ({len(rtts)}/20 replies)")
+        print(f"iperf3 TCP           {tcp['gbps']:.2f} Gbit/s")
+        if udp is not None:
+            print(f"iperf3 UDP 64 B      {udp['pps'] / 1000:.1f} kpps received "
+                  f"({udp['sent_pps'] / 1000:.1f} kpps sent)")
+    finally:
+        tb.down()
+    return 0
+
+
+def _py_spy(tb: Testbed, sw: Switch, seconds: float) -> None:
+    spy = Path(sys.executable).with_name("py-spy")
+    out = subprocess.Popen([str(spy), "record", "--pid", str(sw.proc.pid), "-d",
+                            str(int(seconds)), "-f", "raw", "-o", "/tmp/dp-pyspy.txt",
+                            "--nonblocking"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    tb.iperf(tb.ip[1], seconds, udp=True)
+    out.wait()
+    counts: dict[str, int] = {}
+    with contextlib.suppress(OSError), open("/tmp/dp-pyspy.txt") as f:
+        for line in f:
+            stack, _, n = line.rpartition(" ")
+            leaf = stack.split(";")[-1]
+            counts[leaf] = counts.get(leaf, 0) + int(n)
+    total = sum(counts.values()) or 1
+    print("py-spy leaf functions (UDP run):")
+    for leaf, n in sorted(counts.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {100 * n / total:5.1f}%  {leaf}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
