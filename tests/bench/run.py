@@ -1,7 +1,7 @@
 """``make bench``: pyovsdb-server against the real ovsdb-server, side by side.
 
     python -m tests.bench.run [--quick] [--kinds real,pyovs] [--profile]
-                              [--clients N] [--depth D]
+                              [--clients N] [--depth D] [--only ovsdb|switch]
 
 Every workload of ``ovsdb_bench`` runs against each kind of server, each on
 its own fresh database (the bundled vswitch schema) in a private temporary
@@ -12,6 +12,11 @@ A kind that cannot run here is skipped with the reason; a workload that fails
 on one kind is reported as failed in its cells and below the table, and the
 other workloads still run.  ``--profile`` samples the pyovs server with
 py-spy during one extra small-transaction run and prints its hot spots.
+
+Sections: ``ovsdb`` (the above) and ``switch`` (``switch_bench``: ping, TCP
+and 64-byte UDP through pyovs-vswitchd, the real OVS userspace datapath and
+the Linux bridge, with ``--quick`` and ``--profile`` passed on); both run
+unless ``--only`` names one.
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ from pathlib import Path
 
 from tests import peers
 from tests.bench import ovsdb_bench as ob
+from tests.bench import switch_bench
 from tests.peers import ServerError
 
 KINDS = ("real", "pyovs")
+SECTIONS = ("ovsdb", "switch")
 _FAILURES = (ob.BenchError, ServerError, OSError, subprocess.SubprocessError, ValueError,
              KeyError, TypeError, IndexError)
 
@@ -381,7 +388,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="transactions in flight per client (1 = no pipelining)")
     p.add_argument("--profile", action="store_true",
                    help="sample the pyovs server with py-spy during an extra run")
+    p.add_argument("--only", choices=SECTIONS, help="run one section (default: all)")
     args = p.parse_args(argv)
+    rc = 0
+    if args.only in (None, "ovsdb"):
+        rc = ovsdb_section(p, args)
+    if args.only in (None, "switch"):
+        rc = max(rc, switch_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile))
+    return rc
+
+
+def ovsdb_section(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     kinds = [k for k in args.kinds.split(",") if k]
     if any(k not in KINDS for k in kinds) or args.clients < 1 or args.depth < 1:
         p.error("--kinds takes real and/or pyovs; --clients and --depth must be >= 1")
