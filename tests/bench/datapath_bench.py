@@ -149,6 +149,12 @@ class Switch:
             self.stop()
             raise RuntimeError(f"the switch did not start: {line!r}")
 
+    def cpu(self) -> tuple[float, float]:
+        """(user, system) CPU seconds the switch process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
+
     def stop(self) -> str:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -223,7 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rtts = tb.ping_rtts(tb.ip[1])
             tcp = tb.iperf(tb.ip[1], a.seconds)
-            udp = tb.iperf(tb.ip[1], a.seconds, udp=True) if a.profile != "cprofile" else None
+            udp = None
+            if a.profile != "cprofile":
+                u0, s0 = sw.cpu()
+                udp = tb.iperf(tb.ip[1], a.seconds, udp=True)
+                u1, s1 = sw.cpu()
+                n = udp["pps"] * a.seconds
+                udp["cpu_user"], udp["cpu_sys"] = (u1 - u0) / n * 1e6, (s1 - s0) / n * 1e6
             if a.profile == "py-spy":
                 _py_spy(tb, sw, a.seconds)
         finally:
@@ -239,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         if udp is not None:
             print(f"iperf3 UDP 64 B      {udp['pps'] / 1000:.1f} kpps received "
                   f"({udp['sent_pps'] / 1000:.1f} kpps sent)")
+            if "cpu_user" in udp:
+                print(f"switch CPU/packet    {udp['cpu_user']:.2f} us user + "
+                      f"{udp['cpu_sys']:.2f} us system (UDP run)")
+        print(f"load average         {os.getloadavg()[0]:.1f} (2 vCPUs shared)")
     finally:
         tb.down()
     return 0
