@@ -123,12 +123,14 @@ class Metric:
 METRICS = (
     Metric("rtt", "ping RTT", "ms", False),
     Metric("tcp", "iperf3 TCP a->b", "Gbit/s", True),
+    Metric("tcp_cpu", "switch daemon CPU during TCP", "%", False),
     Metric("udp_rx", "UDP 64 B received", "kpps", True),
     Metric("udp_loss", "UDP 64 B loss", "%", False),
     Metric("udp_fwd", "UDP 64 B out of the switch", "kpps", True),
     Metric("udp_sw_loss", "UDP 64 B lost in the switch", "%", False),
     Metric("udp_tx", "UDP 64 B sent", "kpps", True),
     Metric("udp_cpu", "switch daemon CPU during UDP", "%", False),
+    Metric("udp_cost", "switch daemon CPU per packet out", "us", False),
 )
 
 
@@ -198,6 +200,10 @@ def rcvbuf_errors(ns: str) -> int:
     lines = [ln.split() for ln in sh(*in_ns(ns, "cat", "/proc/net/snmp")).stdout.splitlines()
              if ln.startswith("Udp:")]
     return int(dict(zip(lines[0], lines[1], strict=True))["RcvbufErrors"])
+
+
+def cpu_seconds(pid: int, since_ticks: int) -> float:
+    return (cpu_ticks(pid) - since_ticks) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ticks(pid: int) -> int:
@@ -511,14 +517,21 @@ def run_variant(variant: str, s: Settings, args: argparse.Namespace, tmp: str,
             return
         with iperf_server(topo):
             for r in range(s.tcp_runs):
+                ticks = cpu_ticks(pid) if pid else 0
+                t0 = time.monotonic()
                 try:
                     gbps, retr = tcp_run(topo, s.tcp_seconds)
                 except BenchError as e:
-                    failed(["tcp"], f"TCP run {r + 1}", e)
+                    failed(["tcp", "tcp_cpu"], f"TCP run {r + 1}", e)
                     break
                 results.add("tcp", variant, gbps)
+                cpu = ""
+                if pid:
+                    pct = 100 * cpu_seconds(pid, ticks) / (time.monotonic() - t0)
+                    results.add("tcp_cpu", variant, pct)
+                    cpu = f", vswitchd CPU {pct:.0f}%"
                 log(f"  {variant}: TCP run {r + 1}/{s.tcp_runs}: {gbps:.2f} Gbit/s, "
-                    f"{retr} retransmits")
+                    f"{retr} retransmits{cpu}")
             udp_keys = [m.key for m in METRICS if m.key.startswith("udp")]
             for r in range(s.udp_runs):
                 ticks = cpu_ticks(pid) if pid else 0
@@ -542,9 +555,11 @@ def run_variant(variant: str, s: Settings, args: argparse.Namespace, tmp: str,
                 results.add("udp_sw_loss", variant, 100 * max(0, sw_in - sw_out) / max(1, sw_in))
                 cpu = ""
                 if pid:
-                    pct = 100 * (cpu_ticks(pid) - ticks) / os.sysconf("SC_CLK_TCK") / wall
-                    results.add("udp_cpu", variant, pct)
-                    cpu = f", vswitchd CPU {pct:.0f}%"
+                    used = cpu_seconds(pid, ticks)
+                    results.add("udp_cpu", variant, 100 * used / wall)
+                    results.add("udp_cost", variant, 1e6 * used / max(1, sw_out))
+                    cpu = (f", vswitchd CPU {100 * used / wall:.0f}% "
+                           f"({1e6 * used / max(1, sw_out):.1f} us per packet out)")
                 log(f"  {variant}: UDP run {r + 1}/{s.udp_runs}: received "
                     f"{u.rx_pps / 1000:.1f} kpps of {u.tx_pps / 1000:.1f} kpps sent, "
                     f"loss {u.loss_pct:.1f}%; the switch got {sw_in:,} packets and sent "
