@@ -306,3 +306,24 @@ def test_trace_explains_the_decision(sw: Switch) -> None:
     text = "\n".join(result.trace)
     assert "NORMAL" in text and "flooding" in text
     assert result.wc["dl_dst"] == 0xFFFFFFFFFFFF and result.wc["in_port"] == 0xFFFF
+
+
+def test_learn_action_builds_a_mac_table_in_flows(sw: Switch) -> None:
+    br = sw.bridge("br0", normal=False)
+    for i in (1, 2, 3):
+        sw.port(br, f"p{i}", i)
+    flow_mod(br, "table=0,priority=0,actions=learn(table=1,hard_timeout=60,"
+                 "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),resubmit(,1)")
+    flow_mod(br, "table=1,priority=0,actions=flood")
+    sw.send("p1", frame(1, BCAST))
+    got = sw.sent()
+    assert got["p2"] == got["p3"] == [frame(1, BCAST)]
+    learned = [r for r in br.tables if r.table_id == 1 and r.priority != 0]
+    assert len(learned) == 1 and "dl_dst=02:00:00:00:00:01" in str(learned[0].match)
+    sw.send("p2", frame(2, 1))
+    got = sw.sent()
+    assert got["p1"] == [frame(2, 1)] and got["p3"] == []
+    # The same packet again is served by the datapath: learning is stable.
+    n = sw.backer.n_upcalls
+    sw.send("p2", frame(2, 1))
+    assert sw.sent()["p1"] == [frame(2, 1)] and sw.backer.n_upcalls == n

@@ -20,8 +20,9 @@ bridges over patch ports is one datapath flow.  ``Backer``
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyovs.datapath.dpif import Dpif, Upcall, UpcallResult
@@ -30,6 +31,8 @@ from pyovs.openflow.ports import OFPP_CONTROLLER, OFPP_LOCAL, OFPP_NONE
 
 from .ofproto import Ofproto
 from .xlate import Bridge, PacketInRequest, translate
+
+log = logging.getLogger("backer")
 
 __all__ = ["Backer", "FlowOwner"]
 
@@ -40,6 +43,8 @@ class FlowOwner:
 
     rules: list[Any]
     learned: list[tuple[Bridge, int, int, int]]
+    learns: list[tuple[Ofproto, Any]] = field(default_factory=list)
+    """(bridge, learned flow mod): traffic keeps the learned flows alive."""
 
 
 class Backer:
@@ -96,6 +101,9 @@ class Backer:
         flow = dict(up.flow)
         flow["in_port"] = ofport
         result = translate(bridge, flow, time.monotonic(), up.in_port)
+        learns = [(bridge, fm) for fm in result.learns]
+        if self.apply_learns(learns):
+            result.mac_changed = True  # the tables changed: revalidate as below
         if result.mac_changed:
             # Decisions cached before this packet taught us its source may
             # be wrong now (a flood that should be a unicast); the flow for
@@ -107,7 +115,27 @@ class Backer:
             return UpcallResult(result.actions, None)
         mask = {slot: m for slot, m in result.wc.items() if m}
         mask["in_port"] = 0xFFFF
-        return UpcallResult(result.actions, mask, FlowOwner(result.rules, result.learned))
+        return UpcallResult(result.actions, mask,
+                            FlowOwner(result.rules, result.learned, learns))
+
+    def apply_learns(self, learns: list[tuple[Ofproto, Any]], now: float | None = None
+                     ) -> bool:
+        """Install learned flows; True if a table changed (not a mere refresh)."""
+        changed = False
+        now = time.monotonic() if now is None else now
+        for bridge, fm in learns:
+            table = bridge.tables.tables[fm.table_id].cls
+            old = table.find_exact(fm.match, fm.priority)
+            if old is not None and old.actions == fm.actions:
+                old.account(0, 0, now)  # OVS refreshes a learned flow's idle timer
+                continue
+            try:
+                bridge.tables.flow_mod(fm, now)
+            except Exception as e:
+                log.warning("%s: learn failed: %s", bridge.name, e)
+                continue
+            changed = True
+        return changed
 
     def userspace(self, cookie: object, data: bytes, vnet: bytes, flow: dict[str, int]) -> None:
         if isinstance(cookie, PacketInRequest):
@@ -126,6 +154,8 @@ class Backer:
                 rule.account(packets, nbytes, used)
             for br, mac, vlan, port in owner.learned:
                 br.mac.refresh(mac, vlan, port, used)
+            if owner.learns:
+                self.apply_learns(owner.learns, used)
         for bridge in self.bridges.values():
             bridge.expire(now)
         self.dpif.expire(now, 10.0)

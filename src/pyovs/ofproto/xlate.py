@@ -37,9 +37,12 @@ from typing import Any, Final, Protocol
 from pyovs.datapath.dpif import DpAction
 from pyovs.openflow import actions as A
 from pyovs.openflow.act_ct import Ct
+from pyovs.openflow.act_learn import DST_MATCH, DST_OUTPUT, Learn
 from pyovs.openflow.act_text import format_actions
 from pyovs.openflow.fieldtypes import SLOT_BITS, Field
+from pyovs.openflow.match import MatchBuilder
 from pyovs.openflow.match_text import format_match
+from pyovs.openflow.msg_flow import Command, FlowFlags, FlowMod
 from pyovs.openflow.ports import (
     OFPP_ALL,
     OFPP_CONTROLLER,
@@ -147,6 +150,8 @@ class XlateResult:
     trace: list[str] = field(default_factory=list)
     slow: bool = False
     """Must not be installed (e.g. the pipeline looped)."""
+    learns: list[FlowMod] = field(default_factory=list)
+    """Flows the ``learn`` actions of this translation add (applied by the caller)."""
 
 
 class Xlate:
@@ -174,6 +179,7 @@ class Xlate:
         self.slow = False
         self.trunc: int | None = None
         self.groups_hit: list[tuple[Any, Any]] = []
+        self.learns: list[FlowMod] = []
 
     # -- helpers -------------------------------------------------------------
     def note(self, text: str) -> None:
@@ -583,6 +589,33 @@ def _controller(x: Xlate, a: A.Controller) -> None:
     x.send_to_controller(a.reason, a.max_len, a.controller_id, a.userdata, a.max_len)
 
 
+def _learn(x: Xlate, a: Learn) -> None:
+    """OVS ``learn_execute``: the flow this packet teaches, from the specs."""
+    b = MatchBuilder()
+    acts: list[A.Action] = []
+    for spec in a.specs:
+        value = x.read_sub(spec.src) if spec.src is not None else spec.imm
+        value &= (1 << spec.n_bits) - 1
+        if spec.dst_type == DST_OUTPUT:
+            acts.append(A.Output(value & 0xFFFF))
+            continue
+        assert spec.dst is not None
+        dst = spec.dst
+        bits = ((1 << spec.n_bits) - 1) << dst.ofs
+        if spec.dst_type == DST_MATCH:
+            v, m = b.get_field(dst.field)
+            b.set_field(dst.field, (v & ~bits) | (value << dst.ofs), m | bits)
+        else:
+            acts.append(A.SetField(dst.field, value << dst.ofs, bits, raw="NXAST_REG_LOAD"))
+    flags = FlowFlags.SEND_FLOW_REM if a.flags & 1 else FlowFlags(0)
+    fm = FlowMod(command=Command.ADD, match=b.freeze(), priority=a.priority,
+                 actions=tuple(acts), new_cookie=a.cookie, table_id=a.table_id,
+                 idle_timeout=a.idle_timeout, hard_timeout=a.hard_timeout, flags=flags)
+    x.learns.append(fm)
+    x.detail(f"learns: table={a.table_id},{format_match(fm.match)} "
+             f"actions={format_actions(fm.actions) or 'drop'}")
+
+
 def _output_trunc(x: Xlate, a: A.OutputTrunc) -> None:
     x.commit()
     x.actions.append(("trunc", a.max_len))
@@ -612,6 +645,7 @@ _DISPATCH: Final[dict[type, Callable[[Xlate, Any], None]]] = {
     A.RegMove: _reg_move,
     A.OutputReg: _output_reg,
     A.OutputTrunc: _output_trunc,
+    Learn: _learn,
     A.SetTunnel: lambda x, a: _set_slot("tun_id", a.tun_id, x),
     A.Note: lambda x, a: x.note("note"),
     A.SetQueue: lambda x, a: None,
@@ -643,4 +677,4 @@ def translate(bridge: Bridge, flow: dict[str, int], now: float, odp_in_port: int
     if in_port == OFPP_LOCAL:
         pass
     return XlateResult(x.actions, x.wc, x.rules, x.learned, x.mac_changed,
-                       x.trace or [], x.slow)
+                       x.trace or [], x.slow, x.learns)
