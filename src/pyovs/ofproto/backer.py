@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyovs.datapath.dpif import Dpif, Upcall, UpcallResult
+from pyovs.openflow.errors import OFError
 from pyovs.openflow.packet import extract_flow
 from pyovs.openflow.ports import OFPP_CONTROLLER, OFPP_LOCAL, OFPP_NONE
 
@@ -44,7 +45,7 @@ class FlowOwner:
     rules: list[Any]
     learned: list[tuple[Bridge, int, int, int]]
     learns: list[tuple[Ofproto, Any]] = field(default_factory=list)
-    """(bridge, learned flow mod): traffic keeps the learned flows alive."""
+    """(bridge, (learned flow mod, limit)): traffic keeps the learned flows alive."""
 
 
 class Backer:
@@ -123,18 +124,13 @@ class Backer:
         """Install learned flows; True if a table changed (not a mere refresh)."""
         changed = False
         now = time.monotonic() if now is None else now
-        for bridge, fm in learns:
-            table = bridge.tables.tables[fm.table_id].cls
-            old = table.find_exact(fm.match, fm.priority)
-            if old is not None and old.actions == fm.actions:
-                old.account(0, 0, now)  # OVS refreshes a learned flow's idle timer
-                continue
+        for bridge, (fm, limit) in learns:
             try:
-                bridge.tables.flow_mod(fm, now)
-            except Exception as e:
+                _, result = bridge.tables.learn(fm, now, limit)
+            except OFError as e:  # a learned flow the table refuses is dropped, as in OVS
                 log.warning("%s: learn failed: %s", bridge.name, e)
                 continue
-            changed = True
+            changed = changed or bool(result.added or result.modified or result.deleted)
         return changed
 
     def userspace(self, cookie: object, data: bytes, vnet: bytes, flow: dict[str, int]) -> None:

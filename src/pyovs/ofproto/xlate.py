@@ -150,8 +150,8 @@ class XlateResult:
     trace: list[str] = field(default_factory=list)
     slow: bool = False
     """Must not be installed (e.g. the pipeline looped)."""
-    learns: list[FlowMod] = field(default_factory=list)
-    """Flows the ``learn`` actions of this translation add (applied by the caller)."""
+    learns: list[tuple[FlowMod, int]] = field(default_factory=list)
+    """(flow mod, limit) the ``learn`` actions of this translation add (for the caller)."""
 
 
 class Xlate:
@@ -179,7 +179,7 @@ class Xlate:
         self.slow = False
         self.trunc: int | None = None
         self.groups_hit: list[tuple[Any, Any]] = []
-        self.learns: list[FlowMod] = []
+        self.learns: list[tuple[FlowMod, int]] = []
 
     # -- helpers -------------------------------------------------------------
     def note(self, text: str) -> None:
@@ -608,10 +608,10 @@ def _learn(x: Xlate, a: Learn) -> None:
         else:
             acts.append(A.SetField(dst.field, value << dst.ofs, bits, raw="NXAST_REG_LOAD"))
     flags = FlowFlags.SEND_FLOW_REM if a.flags & 1 else FlowFlags(0)
-    fm = FlowMod(command=Command.ADD, match=b.freeze(), priority=a.priority,
+    fm = FlowMod(command=Command.MODIFY_STRICT, match=b.freeze(), priority=a.priority,
                  actions=tuple(acts), new_cookie=a.cookie, table_id=a.table_id,
                  idle_timeout=a.idle_timeout, hard_timeout=a.hard_timeout, flags=flags)
-    x.learns.append(fm)
+    x.learns.append((fm, a.limit))
     x.detail(f"learns: table={a.table_id},{format_match(fm.match)} "
              f"actions={format_actions(fm.actions) or 'drop'}")
 
