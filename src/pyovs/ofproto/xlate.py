@@ -152,6 +152,8 @@ class XlateResult:
     """Must not be installed (e.g. the pipeline looped)."""
     learns: list[tuple[FlowMod, int]] = field(default_factory=list)
     """(flow mod, limit) the ``learn`` actions of this translation add (for the caller)."""
+    final_flow: dict[str, int] = field(default_factory=dict)
+    """The flow as the pipeline left it (trace's "Final flow")."""
 
 
 class Xlate:
@@ -162,7 +164,11 @@ class Xlate:
         self.br = bridge
         self.flow = dict(flow)
         self.base = dict(flow)
-        self.wc: dict[str, int] = {"in_port": 0xFFFF, "recirc_id": 0xFFFFFFFF}
+        # OVS xlate_wc_init: what every megaflow matches on exactly.
+        self.wc: dict[str, int] = {"in_port": 0xFFFF, "recirc_id": 0xFFFFFFFF,
+                                   "packet_type": 0xFFFFFFFF, "dl_type": 0xFFFF}
+        if flow.get("dl_type") in (0x0800, 0x86DD):
+            self.wc["nw_frag"] = 3
         self.touched: set[str] = set()
         self.actions: list[DpAction] = []
         self.rules: list[Any] = []
@@ -677,4 +683,4 @@ def translate(bridge: Bridge, flow: dict[str, int], now: float, odp_in_port: int
     if in_port == OFPP_LOCAL:
         pass
     return XlateResult(x.actions, x.wc, x.rules, x.learned, x.mac_changed,
-                       x.trace or [], x.slow, x.learns)
+                       x.trace or [], x.slow, x.learns, x.flow)

@@ -27,9 +27,11 @@ from typing import TYPE_CHECKING
 from pyovs.datapath.netdev.dummy import DummyNetdev
 from pyovs.ofproto.ofproto import Ofproto
 from pyovs.ofproto.xlate import translate
+from pyovs.openflow.fieldtypes import SLOT_BITS
 from pyovs.openflow.match import Match
 from pyovs.openflow.match_text import format_match, parse_match
 from pyovs.openflow.msg_flowstats import FlowStatsRequest, format_flow_stats
+from pyovs.openflow.packet import Flow, packet_match
 from pyovs.openflow.ports import OFPP_LOCAL
 from pyovs.unixctl import UnixctlError, UnixctlServer
 
@@ -118,19 +120,32 @@ def ofproto_trace(vs: Vswitchd, args: list[str]) -> str:
     odp = x.odp if x is not None and x.odp is not None else 0xFFFF
     from pyovs.datapath import odptext
     result = translate(br, flow, time.monotonic(), odp, tracing=True)
-    names = None
-    out = [f"Flow: {format_match(match)}\n", "\n", f'bridge("{br.name}")\n',
+    out = [f"Flow: {flow_text(flow)}\n", "\n", f'bridge("{br.name}")\n',
            "-" * (len(br.name) + 10) + "\n"]
     out += [f"{line}\n" for line in result.trace]
+    final = {k: v for k, v in result.final_flow.items() if v}
+    same = final == {k: v for k, v in flow.items() if v}
+    out.append(f"\nFinal flow: {'unchanged' if same else flow_text(result.final_flow)}\n")
     wc = Match(tuple((slot, flow.get(slot, 0) & mask, mask)
-                     for slot, mask in sorted(result.wc.items())
-                     if mask and slot not in ("recirc_id",)))
-    changed = any(a[0] in ("set", "push_vlan", "pop_vlan") for a in result.actions)
-    out.append("\nFinal flow: " + ("modified (see the datapath actions)" if changed
-                                    else "unchanged") + "\n")
-    out.append(f"Megaflow: recirc_id=0,{format_match(wc)}\n")
-    out.append(f"Datapath actions: {odptext.format_actions(result.actions, names) or 'drop'}\n")
+                     for slot, mask in sorted(result.wc.items()) if mask))
+    out.append(f"Megaflow: {format_match(wc)}\n")
+    out.append(f"Datapath actions: {odptext.format_actions(result.actions) or 'drop'}\n")
     return "".join(out)
+
+
+def flow_text(flow: dict[str, int]) -> str:
+    """OVS ``flow_format``: the fields a packet of this flow has, plus non-zero metadata."""
+    match = packet_match(Flow(dict(flow)))
+    extra = tuple((slot, value, (1 << SLOT_BITS[slot]) - 1)
+                  for slot, value in sorted(flow.items())
+                  if value and slot in _CONTEXT and match.get(slot) == (0, 0))
+    return format_match(Match(tuple(sorted(match.entries + extra,
+                                           key=lambda e: _SLOT_ORDER.get(e[0], 999)))))
+
+
+_CONTEXT = ("in_port", "metadata", "regs", "tun_id", "pkt_mark", "skb_priority", "recirc_id",
+            "ct_state", "ct_zone", "ct_mark", "conj_id", "actset_output")
+_SLOT_ORDER = {name: i for i, name in enumerate(SLOT_BITS)}
 
 
 def _dummy(vs: Vswitchd, name: str) -> DummyNetdev:
