@@ -70,6 +70,8 @@ def test_actions() -> None:
                            ("userspace", None), ("drop",)], {3: "p3"}, v6) == (
         "set(ipv6(hlimit=63)),set(udp(dst=53)),push_vlan(tpid=0x88a8,vid=5,pcp=0),"
         "trunc(100),p3,clone(1),recirc(0x1),userspace(pid=0),drop")
+    assert format_actions([("set", "mpls_lse", 5 << 12 | 1 << 8 | 64, EXACT32)]) == (
+        "set(mpls(label=5,tc=0,ttl=64,bos=1))")
     assert format_actions([("set", "nw_dst", 0x0A000001, EXACT32),
                            ("set", "dl_src", 1, MAC48)]) == (
         "set(ipv4(dst=10.0.0.1)),set(eth(src=00:00:00:00:00:01))")

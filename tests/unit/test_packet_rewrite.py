@@ -184,6 +184,12 @@ def test_set_field_icmp_and_arp() -> None:
         assert extract_flow(arp).values[slot] == value
 
 
+def test_set_mpls_lse() -> None:
+    frame = build.eth(MAC1, MAC2, 0x8847, struct.pack("!I", 5 << 12 | 1 << 8 | 64) + bytes(30))
+    out = set_field(frame, b"", "mpls_lse", 7 << 12 | 1 << 8 | 63, 0xFFFFFFFF)
+    assert extract_flow(out).values["mpls_lse"] == 7 << 12 | 1 << 8 | 63
+
+
 def test_udp_without_checksum_stays_without() -> None:
     frame = bytearray(v4_udp())
     frame[40:42] = b"\0\0"

@@ -122,6 +122,16 @@ def _vlan(tci: int, m: int) -> str:
     return ",".join(parts)
 
 
+def _mpls(lse: int, m: int = 0xFFFFFFFF) -> str:
+    """OVS format_mpls for one label stack entry (exact, or every field with its mask)."""
+    fields = (lse >> 12, (lse >> 9) & 7, lse & 0xFF, (lse >> 8) & 1)
+    if m == 0xFFFFFFFF:
+        return "label={},tc={},ttl={},bos={}".format(*fields)
+    masks = (m >> 12, (m >> 9) & 7, m & 0xFF, (m >> 8) & 1)
+    return (f"label={fields[0]}/0x{masks[0]:x},tc={fields[1]}/{masks[1]:x},"
+            f"ttl={fields[2]}/0x{masks[2]:x},bos={fields[3]}/{masks[3]:x}")
+
+
 def _tcp_flags(v: int, m: int) -> str:
     def names(flags: int, sep: str) -> str:
         out = [TCP_FLAG_NAMES[i] for i in range(12) if flags >> i & 1]
@@ -149,6 +159,8 @@ def _l3_and_up(key: Mapping[str, int], mask: Mapping[str, int]) -> list[str]:
     if dl_mask:
         out.append(f"eth_type(0x{dl_type:04x}" +
                    ("" if dl_mask == 0xFFFF else f"/0x{dl_mask:04x}") + ")")
+    if dl_type in (0x8847, 0x8848) and mask.get("mpls_lse", 0):
+        out.append(f"mpls({_mpls(key.get('mpls_lse', 0), mask['mpls_lse'])})")
     attr = {0x0800: "ipv4", 0x86DD: "ipv6", 0x0806: "arp", 0x8035: "arp"}.get(dl_type)
     if attr is None:
         return out
@@ -248,6 +260,8 @@ def _action(a: tuple[Any, ...], names: Mapping[int, str] | None,
 
 
 def _set_text(slot: str, value: int, mask: int, flow: Mapping[str, int]) -> str:
+    if slot == "mpls_lse":
+        return f"set(mpls({_mpls(value, mask)}))"
     attr = _SET_ATTR.get(slot)
     if attr is None:
         l3 = {0x86DD: "ipv6", 0x0806: "arp", 0x8035: "arp"}.get(flow.get("dl_type", 0), "ipv4")

@@ -60,7 +60,7 @@ ODPP_LOCAL: Final = 0
 ODPP_NONE: Final = 0xFFFFFFFF
 MAX_RECIRC_DEPTH: Final = 6
 EXACT32: Final = 0xFFFFFFFF
-BATCH: Final = 64
+BATCH: Final = 128
 
 
 class UserspaceDpif(Dpif):
@@ -80,6 +80,7 @@ class UserspaceDpif(Dpif):
         # EMC hits are not counted per packet (the hot path); they are
         # n_received - n_mf_hit - n_missed.
         self.n_received = 0
+        self.n_batches = 0
         self.n_mf_hit = 0
         self.n_missed = 0
         self.n_lost = 0
@@ -171,6 +172,7 @@ class UserspaceDpif(Dpif):
         now = self._clock()
         emc = self.emc.entries
         self.n_received += len(frames)
+        self.n_batches += 1
         for data, vnet in frames:
             key = fast_key(in_port, data)
             if key is not None:
@@ -323,7 +325,7 @@ class UserspaceDpif(Dpif):
         return {"hit": self.n_received - self.n_missed,
                 "missed": self.n_missed, "lost": self.n_lost,
                 "flows": len(self.megaflows), "masks": self.megaflows.n_masks(),
-                "emc_entries": len(self.emc)}
+                "emc_entries": len(self.emc), "batches": self.n_batches}
 
     def close(self) -> None:
         self.detach()

@@ -34,6 +34,7 @@ __all__ = ["FIELDS", "Layout", "layout", "pop_vlan", "push_vlan", "set_field"]
 
 VLAN_TPIDS: Final = (0x8100, 0x88A8)
 ETH_IP, ETH_IPV6, ETH_ARP = 0x0800, 0x86DD, 0x0806
+ETH_MPLS: Final = (0x8847, 0x8848)
 TCP, UDP, ICMP, ICMPV6, SCTP = 6, 17, 1, 58, 132
 _V6_EXT: Final = (0, 43, 60, 51, 44)
 
@@ -41,7 +42,8 @@ IP, PSEUDO, L4 = 1, 2, 4
 L2, L3, L4_BASE = 0, 1, 2
 
 # (slot, family) -> (base, offset, width in bytes, shift, field bits, checksums).
-# family: "eth", "ip4", "ip6", "arp", "ports" (TCP/UDP/SCTP), "icmp".
+# family: "eth", "ip4", "ip6", "arp", "mpls" (the top label stack entry),
+# "ports" (TCP/UDP/SCTP), "icmp".
 FieldSpec = tuple[int, int, int, int, int, int]
 FIELDS: Final[dict[tuple[str, str], FieldSpec]] = {
     ("dl_dst", "eth"): (L2, 0, 6, 0, 48, 0),
@@ -60,6 +62,7 @@ FIELDS: Final[dict[tuple[str, str], FieldSpec]] = {
     ("nw_proto", "arp"): (L3, 6, 2, 0, 8, 0),
     ("arp_sha", "arp"): (L3, 8, 6, 0, 48, 0),
     ("arp_tha", "arp"): (L3, 18, 6, 0, 48, 0),
+    ("mpls_lse", "mpls"): (L3, 0, 4, 0, 32, 0),
     ("tp_src", "ports"): (L4_BASE, 0, 2, 0, 16, L4),
     ("tp_dst", "ports"): (L4_BASE, 2, 2, 0, 16, L4),
     ("tp_src", "icmp"): (L4_BASE, 0, 2, 8, 8, L4),
@@ -129,6 +132,8 @@ def _family(slot: str, eth_type: int, proto: int) -> str:
         return "ip4"
     if eth_type == ETH_IPV6:
         return "ip6"
+    if eth_type in ETH_MPLS:
+        return "mpls"
     return "arp" if eth_type == ETH_ARP else ""
 
 
@@ -171,6 +176,8 @@ def set_field(data: bytes, vnet: bytes, slot: str, value: int, mask: int) -> byt
 
 def at_least(eth_type: int, l3: int) -> int:
     """The frame length a slot of this L3 protocol needs."""
+    if eth_type in ETH_MPLS:
+        return l3 + 4
     return l3 + (20 if eth_type == ETH_IP else 40 if eth_type == ETH_IPV6 else 28)
 
 

@@ -27,6 +27,7 @@ of header + frame for small frames, a gather ``sendmsg`` for big ones (no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -36,6 +37,7 @@ from pyovs.packet.vnet import VNET_LEN, ZERO, shift
 
 from .base import Frame, Netdev, NetdevError, NetdevStats, NetdevStatus
 from .linux import IFF_UP, device_stats, device_status, no_such_device, open_error, set_flags
+from .ring import RxRing
 
 __all__ = ["AfPacketNetdev"]
 
@@ -43,6 +45,7 @@ SOL_PACKET: Final = 263
 PACKET_ADD_MEMBERSHIP: Final = 1
 PACKET_AUXDATA: Final = 8
 PACKET_VNET_HDR: Final = 15
+PACKET_QDISC_BYPASS: Final = 20
 PACKET_IGNORE_OUTGOING: Final = 23
 PACKET_MR_PROMISC: Final = 1
 ETH_P_ALL: Final = 0x0003
@@ -70,70 +73,95 @@ class AfPacketNetdev(Netdev):
         except OSError:
             raise no_such_device(name) from None
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-        try:
-            sock.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
-            sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
-            sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
-            for opt, fallback in ((33, socket.SO_RCVBUF), (32, socket.SO_SNDBUF)):
-                try:  # SO_RCVBUFFORCE / SO_SNDBUFFORCE need CAP_NET_ADMIN
-                    sock.setsockopt(socket.SOL_SOCKET, opt, SOCK_BUF)
-                except OSError:
-                    sock.setsockopt(socket.SOL_SOCKET, fallback, SOCK_BUF)
-            sock.bind((name, ETH_P_ALL))
-            sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP,
-                            PACKET_MREQ.pack(ifindex, PACKET_MR_PROMISC, 0, b""))
-            sock.setblocking(False)
-            set_flags(name, on=IFF_UP)
-        except OSError as e:
-            sock.close()
-            if e.errno == 19:
-                raise no_such_device(name) from None
-            raise open_error(name, os.strerror(e.errno or 0)) from None
-        except NetdevError:
-            sock.close()
-            raise
         self._sock = sock
+        self._send = sock.send
+        self._ring: RxRing | None = None
+        self._again = False
         self._vbuf = bytearray(VNET_LEN)
         self._fbuf = bytearray(RX_BUF)
         self._fview = memoryview(self._fbuf)
         self._iov = [self._vbuf, self._fbuf]
         self.tx_dropped = 0
         self.rx_errors = 0
+        try:
+            sock.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+            sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+            sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+            with contextlib.suppress(OSError):  # skip the (noqueue) qdisc layer when sending
+                sock.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
+            if not os.environ.get("PYOVS_NO_PACKET_MMAP"):
+                try:
+                    self._ring = RxRing(sock, self._recv_one)
+                except OSError:  # no PACKET_MMAP here: read frame by frame
+                    self._ring = None
+            for opt, fallback in ((33, socket.SO_RCVBUF), (32, socket.SO_SNDBUF)):
+                try:  # SO_RCVBUFFORCE / SO_SNDBUFFORCE need CAP_NET_ADMIN
+                    sock.setsockopt(socket.SOL_SOCKET, opt, SOCK_BUF)
+                except OSError:
+                    sock.setsockopt(socket.SOL_SOCKET, fallback, SOCK_BUF)
+            set_flags(name, on=IFF_UP)  # before bind: a socket bound to a down device
+            sock.bind((name, ETH_P_ALL))  # gets ENETDOWN queued for its next call
+            sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP,
+                            PACKET_MREQ.pack(ifindex, PACKET_MR_PROMISC, 0, b""))
+            sock.setblocking(False)
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)  # clear such a pending error
+        except OSError as e:
+            self.close()
+            if e.errno == 19:
+                raise no_such_device(name) from None
+            raise open_error(name, os.strerror(e.errno or 0)) from None
+        except NetdevError:
+            self.close()
+            raise
 
     def fileno(self) -> int:
         return self._sock.fileno()
 
     def recv_batch(self, limit: int) -> list[Frame]:
         out: list[Frame] = []
-        recv = self._sock.recvmsg_into
-        iov, vbuf, fview = self._iov, self._vbuf, self._fview
+        if self._ring is not None:
+            self._ring.recv_batch(limit, out)
+            return out
+        self._again = False
+        recv_one = self._recv_one
         for _ in range(limit):
-            try:
-                n, anc, flags, _addr = recv(iov, _ANC)
-            except BlockingIOError:
+            frame = recv_one()
+            if frame is not None:
+                out.append(frame)
+            elif self._again:
                 break
-            except OSError:
-                self.rx_errors += 1
-                break
-            if n <= VNET_LEN or flags & MSG_TRUNC:
-                continue
-            frame = bytes(fview[:n - VNET_LEN])
-            vnet = bytes(vbuf) if vbuf[1] or vbuf[0] & 1 else b""
-            if anc and anc[0][2][0] & TP_STATUS_VLAN_VALID:
-                status, _l, _s, _m, _n, tci, tpid = AUXDATA.unpack(anc[0][2][:AUXDATA.size])
-                if not status & TP_STATUS_VLAN_TPID_VALID:
-                    tpid = 0x8100
-                frame = frame[:12] + _VLAN_HDR.pack(tpid, tci) + frame[12:]
-                vnet = shift(vnet, 4)
-            out.append((frame, vnet))
         return out
+
+    def _recv_one(self) -> Frame | None:
+        """One frame from the socket's queue; None if none is usable (``_again``: none left)."""
+        try:
+            n, anc, flags, _addr = self._sock.recvmsg_into(self._iov, _ANC)
+        except BlockingIOError:
+            self._again = True
+            return None
+        except OSError:
+            self.rx_errors += 1
+            self._again = True
+            return None
+        if n <= VNET_LEN or flags & MSG_TRUNC:
+            return None
+        vbuf = self._vbuf
+        frame = bytes(self._fview[:n - VNET_LEN])
+        vnet = bytes(vbuf) if vbuf[1] or vbuf[0] & 1 else b""
+        if anc and anc[0][2][0] & TP_STATUS_VLAN_VALID:
+            status, _l, _s, _m, _n, tci, tpid = AUXDATA.unpack(anc[0][2][:AUXDATA.size])
+            if not status & TP_STATUS_VLAN_TPID_VALID:
+                tpid = 0x8100
+            frame = frame[:12] + _VLAN_HDR.pack(tpid, tci) + frame[12:]
+            vnet = shift(vnet, 4)
+        return frame, vnet
 
     def send(self, data: bytes, vnet: bytes = b"") -> None:
         try:
-            if len(data) > BIG:
-                self._sock.sendmsg([vnet or ZERO, data])
+            if len(data) <= BIG:
+                self._send((vnet or ZERO) + data)
             else:
-                self._sock.send((vnet or ZERO) + data)
+                self._sock.sendmsg([vnet or ZERO, data])
         except OSError:
             self.tx_dropped += 1
 
@@ -153,4 +181,7 @@ class AfPacketNetdev(Netdev):
             set_flags(self.name, off=IFF_UP)
 
     def close(self) -> None:
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
         self._sock.close()
