@@ -39,8 +39,12 @@ def brute(rules: list[R], flow: dict[str, int]) -> list[R]:
     return [r for r in rules if covers(r.match, flow)]
 
 
+FULL = -1
+"""A mask of the whole slot (lookups take such subtables' keys without masking)."""
 masks = st.dictionaries(st.sampled_from(sorted(SLOTS)),
-                        st.sampled_from([1, 3, 5, 7, 0xFF, 0x100 | 7]), max_size=3)
+                        st.sampled_from([1, 3, 5, 7, 0xFF, 0x100 | 7, FULL, FULL]),
+                        max_size=3).map(
+    lambda d: {s: (1 << SLOTS[s]) - 1 if m == FULL else m for s, m in d.items()})
 
 
 @st.composite

@@ -62,10 +62,11 @@ Not here: versioning (a flow_mod is applied atomically by the caller).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from operator import and_
-from typing import Final, Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from operator import and_, itemgetter
+from typing import Any, Final, Generic, Protocol, TypeVar
 
+from pyovs.openflow.fieldtypes import SLOT_BITS
 from pyovs.openflow.match import Match
 
 Conj = tuple[int, int, int]
@@ -87,10 +88,13 @@ class ClsRule(Protocol):
 
 
 R = TypeVar("R", bound=ClsRule)
-_Step = tuple[int, int, str, int, tuple[str, ...], tuple[int, ...], "MaskKey",
-              dict[object, list[R]]]
-"""A subtable as ``lookup`` sees it: max priority, width, the first slot and
-mask (for one-slot subtables), all slots, all masks, (slot, mask) pairs, buckets."""
+_Step = tuple[int, int, str, int, "Callable[[Mapping[str, int]], Any]", tuple[str, ...],
+              tuple[int, ...], "MaskKey", dict[object, list[R]]]
+"""A subtable as ``lookup`` sees it: max priority, how its key is computed
+(``_K_*``), the slot and mask of a one-slot subtable, a getter of the slots'
+values from a complete flow, the slots, the masks, (slot, mask) pairs, and its
+buckets."""
+_K_EMPTY, _K_ONE, _K_EXACT, _K_MASKED = 0, 1, 2, 3
 
 
 def mask_key(match: Match) -> MaskKey:
@@ -172,7 +176,7 @@ class Subtable(Generic[R]):
 class Classifier(Generic[R]):
     """A set of rules, each a match and a priority, and the lookup among them."""
 
-    __slots__ = ("_conj", "_dirty", "_n", "_order", "_plan", "_seq", "_subtables")
+    __slots__ = ("_conj", "_dirty", "_n", "_order", "_plan", "_seq", "_subtables", "_zero")
 
     def __init__(self) -> None:
         self._subtables: dict[MaskKey, Subtable[R]] = {}
@@ -183,6 +187,8 @@ class Classifier(Generic[R]):
         self._n = 0
         self._conj: dict[int, tuple[Conj, ...]] = {}
         """id(rule) -> its conjunctions, for soft rules only."""
+        self._zero: dict[str, int] = {}
+        """Every slot an exact multi-slot subtable reads, at 0: the base of a complete flow."""
 
     # --- changes -------------------------------------------------------------
 
@@ -263,11 +269,30 @@ class Classifier(Generic[R]):
         return self._order
 
     def _build_plan(self) -> list[_Step[R]]:
-        """What ``lookup`` iterates: one flat tuple per subtable, in visiting order."""
-        self._plan = [(st.max_priority, st.width, st.slots[0] if st.width else "",
-                       st.masks[0] if st.width else 0, st.slots, st.masks, st.fields,
-                       st.buckets) for st in self._ordered()]
-        return self._plan
+        """What ``lookup`` iterates: one flat tuple per subtable, in visiting order.
+
+        A subtable of several slots, all matched exactly, takes its key
+        straight from a complete copy of the flow with one ``itemgetter``
+        call; that needs flow values to fit their slots, as packets' do.
+        """
+        plan: list[_Step[R]] = []
+        for st in self._ordered():
+            getter: Callable[[Mapping[str, int]], Any] = _no_getter
+            slot, mask = (st.slots[0], st.masks[0]) if st.width else ("", 0)
+            if not st.width:
+                kind = _K_EMPTY
+            elif st.width == 1:
+                kind = _K_ONE
+            elif all(m == (1 << SLOT_BITS[s]) - 1 for s, m in st.fields):
+                kind = _K_EXACT
+                getter = itemgetter(*st.slots)
+                self._zero.update(dict.fromkeys(st.slots, 0))
+            else:
+                kind = _K_MASKED
+            plan.append((st.max_priority, kind, slot, mask, getter, st.slots, st.masks,
+                         st.fields, st.buckets))
+        self._plan = plan
+        return plan
 
     def lookup(self, flow: Mapping[str, int], wc: dict[str, int] | None = None) -> R | None:
         """The highest-priority rule matching ``flow`` (missing slots are 0).
@@ -282,16 +307,21 @@ class Classifier(Generic[R]):
         best: R | None = None
         best_pri = -1
         get = flow.get
+        full: Mapping[str, int] | None = None
         key: object
-        for max_pri, width, slot, mask, slots, masks, fields, buckets in plan:
+        for max_pri, kind, slot, mask, getter, slots, masks, fields, buckets in plan:
             if max_pri <= best_pri:
                 break
             if wc is not None:
                 for f_slot, f_mask in fields:
                     wc[f_slot] = wc.get(f_slot, 0) | f_mask
-            if width == 1:
+            if kind == _K_ONE:
                 key = get(slot, 0) & mask
-            elif width:
+            elif kind == _K_EXACT:
+                if full is None:
+                    full = {**self._zero, **flow}
+                key = getter(full)
+            elif kind == _K_MASKED:
                 key = tuple(map(and_, map(get, slots, _ZEROS), masks))
             else:
                 key = ()
@@ -314,18 +344,20 @@ class Classifier(Generic[R]):
         hard_pri = -1
         soft: list[tuple[list[R], int]] = []
         """(bucket, index of the soft rule in it)."""
-        get = flow.get
+        full = {**self._zero, **flow}
         key: object
-        for max_pri, width, slot, mask, slots, masks, fields, buckets in plan:
+        for max_pri, kind, slot, mask, getter, slots, masks, fields, buckets in plan:
             if max_pri <= hard_pri:
                 break
             if wc is not None:
                 for f_slot, f_mask in fields:
                     wc[f_slot] = wc.get(f_slot, 0) | f_mask
-            if width == 1:
-                key = get(slot, 0) & mask
-            elif width:
-                key = tuple(map(and_, map(get, slots, _ZEROS), masks))
+            if kind == _K_ONE:
+                key = full.get(slot, 0) & mask
+            elif kind == _K_EXACT:
+                key = getter(full)
+            elif kind == _K_MASKED:
+                key = tuple(map(and_, map(full.get, slots, _ZEROS), masks))
             else:
                 key = ()
             bucket = buckets.get(key)
@@ -457,6 +489,10 @@ class Classifier(Generic[R]):
     @property
     def n_subtables(self) -> int:
         return len(self._subtables)
+
+
+def _no_getter(flow: Mapping[str, int]) -> Any:
+    return None
 
 
 def _conjunctive_match(conjs: tuple[Conj, ...], max_n_clauses: int,
