@@ -13,7 +13,9 @@ rule's values are reduced to a *key*, the tuple of its values (an int when
 the subtable matches one slot, ``()`` for the catch-all), and a dict maps a
 key to the rules with that key, highest priority first.  Looking a packet up
 in a subtable is then one dict probe: mask the flow's slots with the
-subtable's masks and look the result up.
+subtable's masks and look the result up.  When every slot of a subtable is
+matched exactly there is nothing to mask, and one ``itemgetter`` call makes
+the key; this is why flow values must fit their slots (as packets' do).
 
 Subtables are visited in descending order of the highest priority they
 hold.  Once a match has been found, every subtable whose maximum priority is
