@@ -608,3 +608,23 @@ def test_table_mod() -> None:
         with pytest.raises(OFError) as e:
             ft.table_mod(tm)
         assert e.value.error is error
+
+
+@pytest.mark.parametrize(("version", "raw"), [
+    (1, "OFPST10_FLOW_REPLY"), (1, "NXST_FLOW_REPLY"), (4, None), (5, None), (6, None)])
+def test_flow_stats_reply_encodes_in_every_version(version: int, raw: str | None) -> None:
+    """What ``flow_stats`` returns goes on the wire as dump-flows shows it."""
+    from pyovs.openflow.msg_flowstats import FlowStatsReply, format_flow_stats
+    ft = FlowTables()
+    do(ft, "cookie=0x10,priority=7,idle_timeout=30,send_flow_rem,ip,actions=drop", now=100.0)
+    next(iter(ft)).account(5, 500, 101.0)
+    entries = tuple(ft.flow_stats(FlowStatsRequest(), 103.25))
+    msg = codec.decode(codec.encode(codec.make(FlowStatsReply(entries), version, raw=raw)))
+    [fs] = msg.body.flows
+    text = format_flow_stats(fs)
+    assert "cookie=0x10, duration=3.250s" in text and "n_packets=5, n_bytes=500" in text
+    assert "idle_timeout=30" in text and "priority=7,ip actions=drop" in text
+    if raw == "NXST_FLOW_REPLY" or version == 6:
+        assert "idle_age=2" in text
+    if version >= 4:
+        assert fs.flags == FlowFlags.SEND_FLOW_REM
