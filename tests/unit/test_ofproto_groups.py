@@ -330,3 +330,22 @@ def test_every_prerequisite_kind_has_megaflow_bits() -> None:
     from pyovs.ofproto.groups import PREREQ_SLOTS
     from pyovs.openflow.fieldtypes import Prereq
     assert set(PREREQ_SLOTS) == set(Prereq)
+
+
+@pytest.mark.parametrize("version", [2, 4, 6])
+def test_group_and_meter_replies_encode(version: int) -> None:
+    from pyovs.openflow import codec
+    from pyovs.openflow.msg_group import GroupDescReply, GroupStatsReply
+    from pyovs.openflow.msg_stats import MeterConfigReply, MeterStatsReply
+    gt = GroupTable()
+    gt.group_mod(GroupMod(GC_ADD, 1, GT_SELECT, (bk(0, weight=1), bk(1, weight=2))), 0.0)
+    bodies = [GroupDescReply(tuple(gt.desc(OFPG_ALL))),
+              GroupStatsReply(tuple(gt.stats(OFPG_ALL, 1.5))), gt.features(version)]
+    if version >= 4:
+        mt = MeterTable()
+        mt.meter_mod(mm(MC_ADD, 5, MF_KBPS, MeterBand(MBT_DROP, 1000)), 0.0)
+        bodies += [MeterConfigReply(tuple(mt.configs(0xFFFFFFFF))),
+                   MeterStatsReply(tuple(mt.stats(0xFFFFFFFF, 2.0))), mt.features()]
+    for body in bodies:
+        msg = codec.decode(codec.encode(codec.make(body, version)))
+        assert msg.body == body or version == 2, (body, msg.body)
