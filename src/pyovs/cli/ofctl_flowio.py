@@ -110,11 +110,22 @@ class FlowVconn(Session):
         super().__init__(sock, versions, name, first_xid=xids.next())
         self.vconn_name = vconn_name(name, peer if isinstance(peer, str) else "")
 
-    def _events(self) -> list[object]:
+    def _flush(self) -> None:
         try:
-            return self._receive()
+            super()._flush()
         except OSError as e:
-            raise Fatal(f"{self.name}: connection closed ({e.strerror})") from None
+            raise Fatal(f"failed to send packet to switch ({os.strerror(e.errno or 0)})"
+                        ) from None
+
+    def _receive(self) -> list[object]:
+        try:
+            return super()._receive()
+        except OSError as e:
+            raise Fatal(f"OpenFlow packet receive failed ({os.strerror(e.errno or 0)})"
+                        ) from None
+
+    def _events(self) -> list[object]:
+        return self._receive()
 
     def transact(self, body: Body, raw: str | None = None,
                  xid: int | None = None) -> list[Message]:
