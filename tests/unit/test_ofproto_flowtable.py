@@ -628,3 +628,14 @@ def test_flow_stats_reply_encodes_in_every_version(version: int, raw: str | None
         assert "idle_age=2" in text
     if version >= 4:
         assert fs.flags == FlowFlags.SEND_FLOW_REM
+
+
+def test_hidden_fields_are_for_internal_flows() -> None:
+    ft = FlowTables()
+    for m in (Match.from_fields(dp_hash=(1, 0xF)), Match.from_fields(recirc_id=5)):
+        with pytest.raises(OFError) as e:
+            ft.flow_mod(replace(received("actions=drop"), match=m), 0.0)
+        assert e.value.error is OFPErr.OFPBRC_EPERM
+        ft.flow_mod(replace(received("actions=drop"), match=m), 0.0, internal=True)
+    ft.flow_mod(replace(received("actions=drop"), match=Match.from_fields(recirc_id=0)), 0.0)
+    assert len(ft) == 3

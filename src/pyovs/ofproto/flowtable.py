@@ -27,8 +27,9 @@ Semantics follow OVS function by function (names in the docstrings):
   (an output anywhere in the actions, nested ones included, as
   ``ofpacts_output_to_port``), over all visible tables for ``OFPTT_ALL``.
 * Errors are OVS's: ``OFPBRC_BAD_TABLE_ID``, ``OFPBRC_EPERM`` (read-only
-  table), ``OFPBRC_BUFFER_UNKNOWN`` (a buffer id on add/modify, after the
-  flow is refused, since pyovs buffers no packets), ``OFPBAC_BAD_OUT_GROUP``,
+  table, or a controller matching the hidden fields ``recirc_id``/``dp_hash``),
+  ``OFPBRC_BUFFER_UNKNOWN`` (a buffer id on add/modify: like OVS, pyovs
+  buffers no packets, and the flow_mod is not applied), ``OFPBAC_BAD_OUT_GROUP``,
   ``OFPMMFC_INVALID_METER``, ``OFPBIC_BAD_TABLE_ID`` (goto beyond the last
   table), ``OFPFMFC_OVERLAP``.
 
@@ -488,7 +489,8 @@ class FlowTables:
         may change the cookie.  It defaults to ``fm.new_cookie != all-ones``,
         which is right for every protocol but OpenFlow 1.1, whose modify
         never changes a cookie (pass False).  ``internal`` lets the switch
-        itself write read-only tables (OVS's ``OFPUTIL_FF_NO_READONLY``).
+        itself write read-only tables and match the hidden fields ``recirc_id``
+        and ``dp_hash`` (OVS's ``OFPUTIL_FF_NO_READONLY | OFPUTIL_FF_HIDDEN_FIELDS``).
         """
         cmd = fm.command
         if cmd in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT):
@@ -519,6 +521,9 @@ class FlowTables:
         table_id = 0 if fm.table_id == OFPTT_ALL else fm.table_id
         if self.tables[table_id].readonly and not internal:
             raise OFError(OFPErr.OFPBRC_EPERM, f"table {table_id} is read-only")
+        if not internal and not _default_hidden_fields(fm.match):
+            raise OFError(OFPErr.OFPBRC_EPERM, "only internal flows may match recirc_id "
+                          "or dp_hash")
         return table_id
 
     def _check_actions(self, actions: ActionList) -> None:
@@ -780,6 +785,12 @@ class FlowTables:
 def _ordered(rules: Iterable[Rule]) -> list[Rule]:
     """A deterministic order for a set of rules: table, then priority, highest first."""
     return sorted(rules, key=lambda r: (r.table_id, -r.priority, str(r.match)))
+
+
+def _default_hidden_fields(match: Match) -> bool:
+    """OVS ``minimatch_has_default_hidden_fields``: recirc_id 0 (or wild), dp_hash wild."""
+    recirc, recirc_mask = match.get("recirc_id")
+    return not recirc and recirc_mask in (0, 0xFFFFFFFF) and match.get("dp_hash") == (0, 0)
 
 
 def _loose_match(rule: Match, criteria: Match) -> bool:
