@@ -75,3 +75,9 @@ def test_actions() -> None:
     assert format_actions([("set", "nw_dst", 0x0A000001, EXACT32),
                            ("set", "dl_src", 1, MAC48)]) == (
         "set(ipv4(dst=10.0.0.1)),set(eth(src=00:00:00:00:00:01))")
+
+
+def test_tcp_flags_in_the_statistics() -> None:
+    f = dpflow(PING, {"in_port": EXACT32, "recirc_id": EXACT32}, [("output", 1)], 2, 120, 1.0)
+    f.tcp_flags = 0x1B
+    assert ", used:0.000s, flags:SFP., actions:1" in format_dpflow(f, 1.0)

@@ -73,11 +73,12 @@ def test_a_miss_upcalls_once_and_the_class_stays_in_the_fast_path() -> None:
     assert len(sw.p[2].sent) == 10
     assert list(sw.p[2].sent)[3] == udp(ident=3, payload=b"xxx")
     c = sw.dp.counters()
-    assert (c["missed"], c["hit"], c["flows"], sw.dp.n_mf_hit) == (1, 9, 1, 0)
+    # The second packet enters the EMC through the megaflow table, the rest hit the EMC.
+    assert (c["missed"], c["hit"], c["flows"], sw.dp.n_mf_hit) == (1, 9, 1, 1)
     # Another class under the same megaflow (mask: in_port only): megaflow hit, no upcall.
     sw.p[1].inject(udp(sport=7))
     sw.p[1].inject(udp(sport=7))
-    assert len(sw.upcalls) == 1 and sw.dp.n_mf_hit == 1
+    assert len(sw.upcalls) == 1 and sw.dp.n_mf_hit == 2
     # Another port is another megaflow.
     sw.p[3].inject(udp())
     assert len(sw.upcalls) == 2
@@ -305,3 +306,19 @@ def test_dummy_netdev_stats() -> None:
     assert sw.p[1].stats().rx_packets == 1
     assert sw.p[2].stats().tx_packets == 1 and sw.p[2].stats().tx_bytes == len(udp())
     assert struct.unpack("!H", sw.p[2].sent[0][12:14]) == (0x0800,)
+
+
+def test_tcp_flags_of_served_packets_are_reported() -> None:
+    sw = Switch()
+
+    def tcp(flags: int) -> bytes:
+        return build.eth(MAC2, MAC1, 0x0800, build.ipv4(
+            A4, B4, 6, build.tcp(1, 2, b"", A4, B4, flags=flags)))
+    sw.p[1].inject(tcp(0x02))  # the upcalled SYN is not counted
+    [flow] = sw.dp.dump_flows()
+    assert (flow.packets, flow.tcp_flags) == (0, 0)
+    sw.p[1].inject(tcp(0x10))
+    sw.p[1].inject(tcp(0x10))
+    sw.p[1].inject(tcp(0x18))
+    [flow] = sw.dp.dump_flows()
+    assert (flow.packets, flow.tcp_flags) == (3, 0x10 | 0x18)

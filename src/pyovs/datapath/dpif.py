@@ -25,7 +25,9 @@ Actions.  Datapath actions are tuples, executed in order on the packet:
                                         including a pending partial checksum)
     ("userspace", cookie)               hand the packet to the slow path's
                                         ``on_userspace`` (packet-in, sFlow ...)
-    ("trunc", max_len)                  later outputs send at most max_len bytes
+    ("trunc", max_len)                  the next output sends at most max_len
+                                        bytes (as in OVS, the cut applies to the
+                                        one output that follows)
     ("clone", actions)                  run a nested list on a copy
     ("recirc", recirc_id)               run the datapath again with recirc_id set
     ("drop",)                           explicit drop (an empty list also drops)
@@ -43,6 +45,11 @@ Revalidation.  When the OpenFlow tables or MAC learning change, ofproto
 calls ``flush`` (every megaflow re-upcalls) -- or ``revalidate`` with a
 function that re-translates one flow -- and the caches never serve a
 stale decision.
+
+Statistics.  A megaflow counts the packets it served after its install;
+the upcalled packet that created it was executed by the slow path's answer
+and is not counted there (ofproto accounts for it when translating, as in
+OVS).  ``DpFlow.tcp_flags`` is the OR of the served packets' TCP flags.
 """
 
 from __future__ import annotations
@@ -93,6 +100,8 @@ class DpFlow:
     used: float = 0.0
     """Monotonic time of the last packet, 0 if never used."""
     owner: object = field(default=None, repr=False)
+    tcp_flags: int = 0
+    """OR of the TCP flags of the packets it served (dump-flows' ``flags:``)."""
 
 
 class Dpif(abc.ABC):
@@ -131,3 +140,17 @@ class Dpif(abc.ABC):
     @abc.abstractmethod
     def expire(self, now: float, idle: float) -> int:
         """Delete megaflows unused for ``idle`` seconds; returns how many."""
+
+    def revalidate(self, fn: Callable[[DpFlow], UpcallResult | None]) -> int:
+        """Re-translate each megaflow with ``fn``; delete it when the answer is None or
+        its mask changed, swap in new actions otherwise.  Returns how many were deleted.
+
+        This default deletes everything (correct, if not economical).
+        """
+        n = sum(1 for _ in self.dump_flows())
+        self.flush()
+        return n
+
+    def counters(self) -> dict[str, int]:
+        """``dpctl/show`` figures: hit, missed, lost, flows (and implementation extras)."""
+        return {"flows": sum(1 for _ in self.dump_flows())}

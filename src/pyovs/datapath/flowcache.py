@@ -18,7 +18,10 @@ the workload it hurts -- more live classes than slots -- is a megaflow
 lookup either way).
 
 Statistics live on the ``Megaflow`` and are bumped by the datapath's hot
-loop; ``pushed_packets``/``pushed_bytes`` remember what ``push_stats`` has
+loop.  TCP flags cost nothing per packet: they are part of the fast key, so
+every packet of one EMC entry has the flags of the packet that created the
+entry, and OR-ing them in whenever a class is (re)entered is exact.
+``pushed_packets``/``pushed_bytes`` remember what ``push_stats`` has
 already reported, so reports are deltas.  A deleted megaflow with
 unreported packets is kept in ``graveyard`` until the next report, so no
 packet is lost to ofproto's rule statistics.
@@ -41,7 +44,8 @@ class Megaflow:
     """One installed datapath flow and its counters."""
 
     __slots__ = ("actions", "bytes", "created", "dead", "key", "mask", "masked",
-                 "owner", "packets", "pushed_bytes", "pushed_packets", "run", "used")
+                 "owner", "packets", "pushed_bytes", "pushed_packets", "run", "tcp_flags",
+                 "used")
 
     def __init__(self, mask: MaskItems, masked: tuple[int, ...], actions: list[tuple[Any, ...]],
                  owner: object, created: float) -> None:
@@ -58,6 +62,8 @@ class Megaflow:
         self.created = created
         self.pushed_packets = 0
         self.pushed_bytes = 0
+        self.tcp_flags = 0
+        """OR of the TCP flags of the packet classes it served (see the module comment)."""
         self.dead = False
 
 

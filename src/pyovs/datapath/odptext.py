@@ -16,7 +16,8 @@ it is printed.  The rules kept from OVS:
   with the inner headers inside ``encap``;
 * ``frag`` is an enumeration (no, first, later) with an all-or-nothing mask;
 * the statistics are ``packets:N, bytes:N, used:S.SSSs`` (``used:never``
-  for a flow that served no packet), then ``actions:`` -- ``drop`` when
+  for a flow that served no packet), ``flags:SFP.`` when TCP packets were
+  among them, then ``actions:`` -- ``drop`` when
   the list is empty.
 
 ``set`` actions print as OVS's masked set (``set(ipv4(dst=10.0.0.1))``):
@@ -31,7 +32,7 @@ from typing import Any, Final
 
 from .dpif import DpFlow
 
-__all__ = ["KEY_ATTRS", "format_actions", "format_dpflow", "format_key"]
+__all__ = ["KEY_ATTRS", "format_actions", "format_dpflow", "format_key", "format_tcp_flags"]
 
 FRAG_ANY, FRAG_LATER = 1, 2
 TCP_FLAG_NAMES: Final = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns",
@@ -216,9 +217,21 @@ def _used(used: float, now: float) -> str:
 
 def format_dpflow(flow: DpFlow, now: float, names: Mapping[int, str] | None = None) -> str:
     """One ``dpctl/dump-flows`` line (without the newline)."""
+    flags = f", flags:{format_tcp_flags(flow.tcp_flags)}" if flow.tcp_flags else ""
     return (f"{format_key(flow.key, flow.mask, names)}, packets:{flow.packets}, "
-            f"bytes:{flow.bytes}, used:{_used(flow.used, now)}, "
+            f"bytes:{flow.bytes}, used:{_used(flow.used, now)}{flags}, "
             f"actions:{format_actions(flow.actions, names, flow.key) or 'drop'}")
+
+
+# OVS packet_format_tcp_flags: (bit, letter) in its printing order.
+_TCP_FLAG_LETTERS: Final = ((0x002, "S"), (0x001, "F"), (0x008, "P"), (0x004, "R"),
+                            (0x020, "U"), (0x010, "."), (0x040, "E"), (0x080, "C"),
+                            (0x100, "N"), (0x200, "[200]"), (0x400, "[400]"), (0x800, "[800]"))
+
+
+def format_tcp_flags(flags: int) -> str:
+    """The ``flags:`` of a flow's statistics (``none`` for 0)."""
+    return "".join(text for bit, text in _TCP_FLAG_LETTERS if flags & bit) or "none"
 
 
 def format_actions(actions: list[tuple[Any, ...]], names: Mapping[int, str] | None = None,

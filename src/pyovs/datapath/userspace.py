@@ -195,6 +195,7 @@ class UserspaceDpif(Dpif):
         mf = self.megaflows.lookup(flow)
         if mf is not None:
             self.n_mf_hit += 1
+            mf.tcp_flags |= flow.get("tcp_flags", 0)
             if not recirc_id:
                 self.emc.insert(key, mf)
             mf.packets += 1
@@ -203,10 +204,10 @@ class UserspaceDpif(Dpif):
             mf.run(data, vnet)
             return
         self.n_missed += 1
-        self._upcall(in_port, data, vnet, flow, key, now)
+        self._upcall(in_port, data, vnet, flow, now)
 
     def _upcall(self, in_port: int, data: bytes, vnet: bytes, flow: dict[str, int],
-                key: object, now: float) -> None:
+                now: float) -> None:
         handler = self.handler
         if handler is None:
             self.n_lost += 1
@@ -216,9 +217,9 @@ class UserspaceDpif(Dpif):
             if result.mask is None:
                 run = compile_actions(result.actions, in_port, self)
             else:
+                # The class's next packet enters the EMC through the megaflow
+                # lookup, which records its TCP flags (see flowcache).
                 mf = self._install(flow, result, now)
-                if flow["recirc_id"] == 0:
-                    self.emc.insert(key, mf)
                 run = mf.run
         except Exception:
             self.n_lost += 1
@@ -278,7 +279,7 @@ class UserspaceDpif(Dpif):
     def dump_flows(self) -> Iterator[DpFlow]:
         for mf in self.megaflows:
             yield DpFlow(dict(mf.key), dict(mf.mask), list(mf.actions), mf.packets, mf.bytes,
-                         mf.used, mf.owner)
+                         mf.used, mf.owner, mf.tcp_flags if mf.packets else 0)
 
     def push_stats(self) -> Iterator[tuple[object, int, int, float]]:
         graveyard, self.megaflows.graveyard = self.megaflows.graveyard, []
