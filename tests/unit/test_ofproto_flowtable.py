@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyovs.cli.ofctl_flow import parse_flow_mod
 from pyovs.ofproto.flowtable import (
@@ -23,7 +25,7 @@ from pyovs.openflow.act_text import format_actions
 from pyovs.openflow.actions import FmtCtx, Output
 from pyovs.openflow.errors import OFError, OFPErr
 from pyovs.openflow.match import Match
-from pyovs.openflow.msg_flow import Command, FlowFlags
+from pyovs.openflow.msg_flow import Command, FlowFlags, FlowMod
 from pyovs.openflow.msg_flowstats import FlowStatsRequest
 from pyovs.openflow.msg_group import GC_ADD, GC_DELETE, OFPG_ALL, Bucket, GroupMod
 from pyovs.openflow.msg_stats import MBT_DROP, MC_ADD, MC_DELETE, MeterBand, MeterConfig, MeterMod
@@ -639,3 +641,53 @@ def test_hidden_fields_are_for_internal_flows() -> None:
         ft.flow_mod(replace(received("actions=drop"), match=m), 0.0, internal=True)
     ft.flow_mod(replace(received("actions=drop"), match=Match.from_fields(recirc_id=0)), 0.0)
     assert len(ft) == 3
+
+
+# --- flow_mod against a model ----------------------------------------------------------
+
+_POOL = [Match(), Match.from_fields(in_port=1), Match.from_fields(in_port=2),
+         Match.from_fields(in_port=1, dl_type=0x800), Match.from_fields(dl_type=0x800),
+         Match.from_fields(dl_type=0x800, nw_src=(0x0A000000, 0xFF000000))]
+
+
+def _loose(rule: Match, crit: Match) -> bool:
+    have = {s: (v, m) for s, v, m in rule.entries}
+    return all(have.get(s, (0, 0))[1] & m == m and have.get(s, (0, 0))[0] & m == v
+               for s, v, m in crit.entries)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "mod", "mod_strict", "del", "del_strict"]),
+                          st.integers(0, 1), st.sampled_from(_POOL), st.integers(0, 2),
+                          st.integers(0, 3), st.integers(1, 3), st.booleans()),
+                max_size=30))
+def test_flow_mods_follow_a_model(ops: list) -> None:
+    """OpenFlow 1.3 semantics: state after any sequence equals a dictionary model's."""
+    ft = FlowTables()
+    model: dict[tuple[int, Match, int], tuple[int, int]] = {}  # -> (cookie, out port)
+    for cmd, table, match, pri, cookie, port, masked in ops:
+        cookie_mask = 0xFF if masked else 0
+        fm = FlowMod(command=CMDS[cmd], match=match, priority=pri, table_id=table,
+                     actions=(Output(port),), cookie=cookie if masked else 0,
+                     cookie_mask=cookie_mask,
+                     new_cookie=cookie if cmd == "add" else (1 << 64) - 1)
+        if cmd == "add":
+            fm = replace(fm, cookie=0, cookie_mask=0)
+        ft.flow_mod(fm, 0.0)
+        strict = cmd.endswith("strict")
+        for (t, m, p), (c, _) in list(model.items()):
+            if cmd != "add" and (t == table and not (c ^ fm.cookie) & fm.cookie_mask
+                                 and (m == match and p == pri if strict
+                                      else _loose(m, match))):
+                if cmd.startswith("mod"):
+                    model[(t, m, p)] = (c, port)
+                else:
+                    del model[(t, m, p)]
+        if cmd == "add":
+            model[(table, match, pri)] = (cookie, port)
+        got = {(r.table_id, r.match, r.priority): (r.cookie, r.actions[0].port) for r in ft}
+        assert got == model
+    # The indexes agree with the rules.
+    for cookie, rules in ft._cookies.items():
+        assert all(r.cookie == cookie for r in rules)
+    assert sum(len(rules) for rules in ft._cookies.values()) == len(ft) == len(model)
