@@ -9,6 +9,7 @@ touches AF_PACKET or /dev/net/tun.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from collections.abc import Mapping
 from typing import Final
@@ -28,6 +29,7 @@ NETDEV_TYPES: Final[dict[str, tuple[str, str]]] = {
 """type -> (module in this package, class); "" is OVS's default, "system"."""
 
 _CONFIGURABLE: Final = frozenset({"dummy"})
+log = logging.getLogger(__name__)
 
 
 def open_netdev(name: str, kind: str = "system",
@@ -37,7 +39,8 @@ def open_netdev(name: str, kind: str = "system",
     if entry is None:
         raise NetdevError(f"could not open network device {name} ({os.strerror(97)})")
     if options and kind not in _CONFIGURABLE:
-        raise NetdevError(f"could not configure network device {name} ({os.strerror(22)})")
+        # OVS's netdev_set_config: a warning, not an error.
+        log.warning("%s: arguments provided to device that is not configurable", name)
     module = importlib.import_module(f"{__name__}.{entry[0]}")
     cls: type[Netdev] = getattr(module, entry[1])
     return cls(name, kind or "system")  # type: ignore[call-arg]

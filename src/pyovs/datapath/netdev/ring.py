@@ -56,7 +56,6 @@ TPACKET2_HDR: Final = struct.Struct("<IIIHHIIHH4x")
 assert TPACKET2_HDR.size == 32
 TPACKET_REQ: Final = struct.Struct("IIII")
 _VLAN_HDR: Final = struct.Struct("!HH")
-_RELEASE: Final = bytes(4)
 
 Frame = tuple[bytes, bytes]
 
@@ -73,30 +72,34 @@ class RxRing:
                         TPACKET_REQ.pack(BLOCK_SIZE, N_BLOCKS, FRAME_SIZE, N_FRAMES))
         self._mm = mmap.mmap(sock.fileno(), BLOCK_SIZE * N_BLOCKS,
                              mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        self._words = memoryview(self._mm).cast("I")
+        """The ring as 32-bit words: a slot's status is ``_words[offset // 4]``."""
         self._head = 0
         self._fallback = fallback
         self.dropped = 0
 
     def recv_batch(self, limit: int, out: list[Frame]) -> None:
-        mm, head, unpack = self._mm, self._head, TPACKET2_HDR.unpack_from
+        mm, words, head = self._mm, self._words, self._head
+        unpack = TPACKET2_HDR.unpack_from
         for _ in range(limit):
             off = head * FRAME_SIZE
-            if not mm[off] & TP_STATUS_USER:
+            word = off >> 2
+            if not words[word] & TP_STATUS_USER:
                 break
             status, length, snap, mac, _net, _s, _ns, tci, tpid = unpack(mm, off)
             if status & TP_STATUS_COPY:
-                mm[off:off + 4] = _RELEASE
+                words[word] = 0
                 frame = self._fallback()
                 if frame is not None:
                     out.append(frame)
             elif snap < length or mac < VNET_LEN:
-                mm[off:off + 4] = _RELEASE
+                words[word] = 0
                 self.dropped += 1
             else:
                 start = off + mac
                 data = mm[start:start + snap]
                 vnet = mm[start - VNET_LEN:start] if mm[start - 9] or mm[start - 10] & 1 else b""
-                mm[off:off + 4] = _RELEASE
+                words[word] = 0  # the slot goes back to the kernel
                 if status & TP_STATUS_VLAN_VALID:
                     if not status & TP_STATUS_VLAN_TPID_VALID:
                         tpid = 0x8100
@@ -109,4 +112,5 @@ class RxRing:
         self._head = head
 
     def close(self) -> None:
+        self._words.release()
         self._mm.close()
