@@ -28,12 +28,26 @@ from typing import Final
 from pyovs import dirs, streams
 from pyovs.openflow import codec
 from pyovs.openflow.codec import Body, Message
-from pyovs.openflow.connection import ALL_VERSIONS, Closed, Connection, Negotiated, Received
+from pyovs.openflow.connection import (
+    ALL_VERSIONS,
+    Closed,
+    Connection,
+    Negotiated,
+    Received,
+    error_reply,
+)
 from pyovs.openflow.errors import OFError, OFPErr
-from pyovs.openflow.msg_basic import EchoRequest, ErrorMsg, SwitchConfig
+from pyovs.openflow.msg_basic import EchoRequest, SwitchConfig
 from pyovs.openflow.msg_flowstats import FlowStatsReply
 
-from .ofproto import OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE, OfConnState, Ofproto
+from .ofproto import (
+    OFPCR_ROLE_EQUAL,
+    OFPCR_ROLE_MASTER,
+    OFPCR_ROLE_SLAVE,
+    Multipart,
+    OfConnState,
+    Ofproto,
+)
 
 __all__ = ["ConnMgr", "ControllerStatus", "versions_from_protocols"]
 
@@ -122,7 +136,7 @@ class _Channel:
                         self.state.version = event.version
                         ofp.conns.append(self.state)
                     elif isinstance(event, Received):
-                        self.dispatch(event.message)
+                        self.dispatch(event.message, event.data)
                     elif isinstance(event, Closed):
                         break
                 self.flush()
@@ -135,13 +149,17 @@ class _Channel:
                 ofp.conns.remove(self.state)
             self.writer.close()
 
-    def dispatch(self, msg: Message) -> None:
+    def dispatch(self, msg: Message, data: bytes = b"") -> None:
         ofp = self.mgr.ofproto
 
         def reply(body: Body) -> None:
             if isinstance(body, SwitchConfig):
                 self.conn.send_message(Message(msg.version, msg.xid, "OFPT_GET_CONFIG_REPLY",
                                                body))
+                return
+            if isinstance(body, Multipart):
+                for n, piece in enumerate(body.parts, 1):
+                    self.conn.reply(msg, piece, more=n < len(body.parts))
                 return
             if isinstance(body, FlowStatsReply) and len(body.flows) > FLOWS_PER_PART:
                 flows = body.flows
@@ -151,18 +169,16 @@ class _Channel:
                 return
             self.conn.reply(msg, body)
 
+        # Errors quote the request whole, as it came (OVS ofperr_encode_reply).
         try:
             ofp.handle(self.state, msg, reply)
         except OFError as e:
-            data = codec.encode(msg)[:64]
-            self.conn.send_message(Message(msg.version, msg.xid, "OFPT_ERROR",
-                                           ErrorMsg.for_error(e.error, msg.version, data)))
+            self.conn.send_raw(error_reply(e.error, msg.version, msg.xid,
+                                           data or codec.encode(msg)))
         except Exception:  # a handler bug must not take the switch down
             log.exception("%s: error handling %s", ofp.name, msg.raw)
-            data = codec.encode(msg)[:64]
-            self.conn.send_message(Message(msg.version, msg.xid, "OFPT_ERROR",
-                                           ErrorMsg.for_error(OFPErr.OFPBRC_EPERM,
-                                                              msg.version, data)))
+            self.conn.send_raw(error_reply(OFPErr.OFPBRC_EPERM, msg.version, msg.xid,
+                                           data or codec.encode(msg)))
 
 
 class ConnMgr:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pyovs import __version__
 from pyovs.openflow.actions import Output
+from pyovs.openflow.codec import Body, Unparsed
 from pyovs.openflow.errors import OFError, OFPErr
 from pyovs.openflow.match import CATCHALL, Match
 from pyovs.openflow.msg_basic import (
@@ -39,9 +40,10 @@ from pyovs.openflow.msg_basic import (
     SetFlowFormat,
     SetPacketInFormat,
     SwitchConfig,
+    TableFeaturesRequest,
     TableStatsRequest,
 )
-from pyovs.openflow.msg_flow import FlowMod
+from pyovs.openflow.msg_flow import OFPTT_ALL, FlowMod
 from pyovs.openflow.msg_flowstats import (
     AggregateStatsReply,
     AggregateStatsRequest,
@@ -57,6 +59,7 @@ from pyovs.openflow.msg_group import (
 )
 from pyovs.openflow.msg_packet import PacketIn, PacketOut
 from pyovs.openflow.msg_port import (
+    C_GROUP_STATS,
     FeaturesReply,
     PhyPort,
     PortDescReply,
@@ -77,19 +80,20 @@ from pyovs.openflow.msg_stats import (
 )
 from pyovs.openflow.msg_table import TableStatsReply
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
+from pyovs.openflow.tablefeatures import table_features_parts, table_stats_features
 
 from .flowtable import FlowTables, Rule
 from .normal import MacTable
 from .xlate import PacketInRequest, XPort
 
 if TYPE_CHECKING:
-    from pyovs.openflow.codec import Body, Message
+    from pyovs.openflow.codec import Message
 
-__all__ = ["Backer", "OfConnState", "Ofproto", "PortInfo"]
+__all__ = ["Backer", "Multipart", "OfConnState", "Ofproto", "PortInfo"]
 
 N_TABLES: Final = 254
 OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
-OFPC_GROUP_STATS, OFPC_IP_REASM, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 8, 32, 64, 128
+OFPC_IP_REASM, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 32, 64, 128
 OFP10_ACTIONS: Final = 0xFFF  # every OpenFlow 1.0 action
 OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY = 0, 1, 2
 OFPPS_LINK_DOWN, OFPPS_LIVE = 1, 4
@@ -100,6 +104,17 @@ OFPFF_SEND_FLOW_REM: Final = 1
 DEFAULT_MISS_SEND_LEN: Final = 128
 FAIL_OPEN_PRIORITY: Final = 0xF0F0F0
 FAIL_OPEN_RULE: Final = Rule(CATCHALL, FAIL_OPEN_PRIORITY, actions=(Output(OFPP_NORMAL),))
+
+
+@dataclass(frozen=True, slots=True)
+class Multipart(Body):
+    """A statistics reply already cut into parts (OVS ``ofpmp_postappend``).
+
+    The connection sends each part as a reply of its own, with
+    OFPSF_REPLY_MORE on all but the last.
+    """
+
+    parts: tuple[Body, ...]
 
 
 class Backer(Protocol):
@@ -268,8 +283,10 @@ class Ofproto:
 
     def _features(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                   ) -> None:
-        caps = (OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_ARP_MATCH_IP
-                | (OFPC_GROUP_STATS if msg.version >= 2 else 0))
+        # OVS's own capability bits; the encoder keeps what each version has
+        # (ARP_MATCH_IP up to 1.1, GROUP_STATS from 1.1).
+        caps = (OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_QUEUE_STATS
+                | OFPC_ARP_MATCH_IP | C_GROUP_STATS)
         ports = tuple(self.port_info[p].phy() for p in sorted(self.port_info)) \
             if msg.version <= 3 else ()
         reply(FeaturesReply(self.datapath_id, 0, N_TABLES, 0, caps,
@@ -298,7 +315,15 @@ class Ofproto:
     def _flow_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                   ) -> None:
         assert isinstance(msg.body, FlowMod)
-        self.flow_mod(msg.body)
+        fm = msg.body
+        if msg.raw in ("OFPT10_FLOW_MOD", "NXT_FLOW_MOD") and not conn.flow_mod_table_id:
+            # Without the flow_mod_table_id extension the command's high byte
+            # is no table: the mod is for every table (OVS
+            # ofputil_decode_flow_mod), and a high byte makes a bad command.
+            if fm.table_id:
+                raise OFError(OFPErr.OFPFMFC_BAD_COMMAND)
+            fm = replace(fm, table_id=OFPTT_ALL)
+        self.flow_mod(fm)
 
     def _flow_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
@@ -312,7 +337,27 @@ class Ofproto:
 
     def _table_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                      ) -> None:
-        reply(TableStatsReply(tuple(self.tables.table_stats())))
+        stats = self.tables.table_stats()
+        if msg.version <= 3:
+            last = stats[-1].table_id if stats else 0
+            features: dict[str, Any] = table_stats_features(msg.version, False)
+            stats = [replace(t, **(features if t.table_id != last else
+                                   table_stats_features(msg.version, True)))
+                     for t in stats]
+        reply(TableStatsReply(tuple(stats)))
+
+    def _table_features(self, conn: OfConnState, msg: Message,
+                        reply: Callable[[Body], None]) -> None:
+        assert isinstance(msg.body, TableFeaturesRequest)
+        if msg.body.data:
+            # Changing table features: OVS accepts only what it already has;
+            # pyovs does not decode them, so it refuses them all.
+            raise OFError(OFPErr.OFPTFFC_EPERM)
+        visible = [t for t in self.tables.tables if not t.hidden]
+        names = {t.table_id: t.name for t in visible if t.name}
+        limits = {t.table_id: min(t.max_flows, 1_000_000) for t in visible}
+        parts = table_features_parts(msg.version, len(visible), names, limits)
+        reply(Multipart(tuple(Unparsed(p) for p in parts)))
 
     def _port_desc(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                    ) -> None:
@@ -334,10 +379,12 @@ class Ofproto:
             if want not in (OFPP_ANY, p) or info.stats is None:
                 continue
             st = info.stats()
-            age = now - info.created
+            # OVS counts a port's age in milliseconds (calc_duration).
+            age_ms = int((now - info.created) * 1000)
             out.append(PortStats(p, st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes,
                                  st.rx_dropped, st.tx_dropped, st.rx_errors, st.tx_errors,
-                                 0, 0, 0, st.collisions, int(age), int(age % 1 * 1e9)))
+                                 0, 0, 0, st.collisions, age_ms // 1000,
+                                 age_ms % 1000 * 1_000_000))
         reply(PortStatsReply(tuple(out)))
 
     def _port_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
@@ -468,6 +515,7 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     FlowStatsRequest: Ofproto._flow_stats,
     AggregateStatsRequest: Ofproto._flow_stats,
     TableStatsRequest: Ofproto._table_stats,
+    TableFeaturesRequest: Ofproto._table_features,
     PortDescRequest: Ofproto._port_desc,
     PortStatsRequest: Ofproto._port_stats,
     PortMod: Ofproto._port_mod,

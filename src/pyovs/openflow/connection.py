@@ -40,8 +40,6 @@ from .msg_basic import EchoReply, EchoRequest, ErrorMsg, Hello
 ALL_VERSIONS: Final = 0b1111110
 """Bitmap of OpenFlow 1.0 (bit 1) to 1.5 (bit 6), what pyovs speaks."""
 OFPSF_REPLY_MORE: Final = 1
-ERROR_DATA_LEN: Final = 64
-"""Bytes of an offending message quoted in an error reply (OVS)."""
 
 
 def version_bitmap_text(bitmap: int) -> str:
@@ -85,6 +83,8 @@ class Received(Event):
     """A message that is not a reply to one of ours."""
 
     message: Message
+    data: bytes = b""
+    """The message as it came on the wire (what an error about it quotes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,17 @@ class Closed(Event):
     """The connection is over; ``data_to_send`` may still hold a last error."""
 
     reason: str
+
+
+def error_reply(error: OFPErr, version: int, xid: int, request: bytes) -> bytes:
+    """An OFPT_ERROR quoting ``request`` whole, as OVS 3.1's ``ofperr_encode_reply``.
+
+    The quote is cut only where the error message would pass 65535 bytes.
+    """
+    room = 0xFFFF - len(encode(Message(version, xid, "OFPT_ERROR",
+                                       ErrorMsg.for_error(error, version, b""))))
+    body = ErrorMsg.for_error(error, version, request[:room])
+    return encode(Message(version, xid, "OFPT_ERROR", body))
 
 
 class Connection:
@@ -177,6 +188,10 @@ class Connection:
     def send_message(self, msg: Message) -> None:
         """Queue an already built message as it is (a reply to the peer, say)."""
         self._queue(encode(msg))
+
+    def send_raw(self, data: bytes) -> None:
+        """Queue an already encoded message (``error_reply``'s, say)."""
+        self._queue(data)
 
     def data_to_send(self) -> bytes:
         """Everything queued for the peer since the last call."""
@@ -253,7 +268,7 @@ class Connection:
             if done:
                 self._pending.discard(msg.xid)
             return [Reply(msg.xid, msg, done)]
-        return [Received(msg)]
+        return [Received(msg, data)]
 
     def _reject(self, error: OFError, data: bytes) -> Rejected:
         """Answer a bad message as OVS does (``ofperr_encode_reply``)."""
@@ -261,8 +276,7 @@ class Connection:
         # ours when that version does not exist.
         reply_version = data[0] if 1 <= data[0] <= 6 else self.version or 1
         xid = struct.unpack_from("!I", data, 4)[0]
-        body = ErrorMsg.for_error(error.error, reply_version, data[:ERROR_DATA_LEN])
-        self._queue(encode(Message(reply_version, xid, "OFPT_ERROR", body)))
+        self._queue(error_reply(error.error, reply_version, xid, data))
         return Rejected(error, data)
 
     def _handle_hello(self, data: bytes) -> list[Event]:

@@ -1,0 +1,370 @@
+"""The real ovs-ofctl against pyovs-vswitchd and against the real ovs-vswitchd.
+
+Both switches (``switch_peers``: each with its own OVSDB server in a private
+directory, dummy ports, the same bridge name and datapath ID) receive the
+very same ``ovs-ofctl -O VERSION`` commands, one scenario at a time from an
+empty flow and group table, and must answer with the same exit status,
+stdout and stderr.  The scenarios cover what a user types most: add-flow
+with many matches and actions, dump-flows (with a filter), del-flows (also
+``--strict``), dump-aggregate, dump-tables, show, dump-ports,
+dump-ports-desc, add-group/dump-groups, packet-out and mod-port, and the
+error replies for requests a switch must refuse.
+
+Masks (``_mask``), each for a difference that is not pyovs's to remove:
+
+* durations and ages: wall-clock facts of each run;
+* the switch's description (``dump-desc``: manufacturer, hardware and
+  software): pyovs says what it is;
+* ports' MAC addresses (``addr:``): the real dummy netdev numbers its MACs
+  by creation order across the whole process (the internal port and the
+  datapath's ``ovs-netdev`` count too), the bridge's is random;
+* the LOCAL port's ``state`` in port descriptions: under
+  ``--enable-dummy=override`` the real bridge's internal port is a dummy,
+  always up; pyovs's is a real tap device (or none without root), down
+  until someone brings it up -- as the real OVS's would be outside its
+  test mode;
+* the order of ``dump-ports`` entries and of ``dump-groups`` lines: the
+  real switch walks its port hash table and its group cmap, so the order is
+  an accident of hashing and of the table's history; ovs-ofctl prints it as
+  received and no client may depend on it, so they are compared sorted.
+
+Known pyovs differences outside the two files this suite may fix (see the
+strict xfails at the end) are masked in ``_mask_known`` with the reason, so
+that the rest of each scenario is still compared; each has a strict xfail
+that compares without that mask and so will report when it is fixed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from switch_peers import (
+    Switchd,
+    bridge_name,
+    mask_times,
+    openflow_multipart,
+    switchd,
+    unavailable,
+)
+
+pytestmark = [pytest.mark.interop]
+
+VERSIONS = ("OpenFlow10", "OpenFlow13", "OpenFlow15")
+PORTS = ("p1", "p2", "p3")
+
+ARP = ("ffffffffffff" "aa5500000001" "0806" "0001080006040001" "aa5500000001" "0a000001"
+       "000000000000" "0a000002")
+UDP = ("aa5500000002" "aa5500000001" "0800" "45000020000100004011" "0000" "0a000001"
+       "0a000002" "04d2162e000c0000" "64617461")
+
+
+class Pair:
+    """The two switches, and a way to run one command on both."""
+
+    def __init__(self, real: Switchd, py: Switchd, bridge: str) -> None:
+        self.real, self.py, self.bridge = real, py, bridge
+
+    def both(self, *args: str) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+        out = []
+        for sw in (self.real, self.py):
+            argv = [a.replace("BR", self.bridge) for a in args]
+            proc = sw.ofctl(*argv)
+            out.append((proc.returncode, proc.stdout, proc.stderr))
+        return out[0], out[1]
+
+    def reset(self) -> None:
+        for sw in (self.real, self.py):
+            for args in (("del-flows", self.bridge), ("-O", "OpenFlow13", "del-groups",
+                                                       self.bridge)):
+                proc = sw.ofctl(*args)
+                assert proc.returncode == 0, (sw.kind, proc.stderr)
+            for port in PORTS:
+                for action in ("up", "flood", "receive", "forward", "packet-in"):
+                    sw.ofctl("mod-port", self.bridge, port, action)
+            sw.ofctl("add-flow", self.bridge, "priority=0,actions=NORMAL")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    tmp = tmp_path_factory.mktemp("vswitchd-ofctl")
+    br = bridge_name()
+    with switchd("real", tmp) as real, switchd("pyovs", tmp) as py:
+        for sw in (real, py):
+            sw.add_bridge(br, PORTS)
+        yield Pair(real, py, br)
+
+
+_DESC = re.compile(r"^(Manufacturer: |Hardware: |Software: ).*$", re.M)
+_ADDR = re.compile(r"addr:[0-9a-f:]{17}")
+_LOCAL_STATE = re.compile(r"(LOCAL\([^)]*\): addr:\S+\n(?:\s+config:.*\n))\s+state:.*\n")
+
+
+def _sort_blocks(text: str, first: str) -> str:
+    """``text`` with its blocks (a line starting ``first`` and its indented
+    continuation lines) sorted, other lines left where they are."""
+    lines = text.split("\n")
+    out: list[str] = []
+    blocks: list[list[str]] = []
+    for line in lines:
+        if line.startswith(first):
+            blocks.append([line])
+        elif blocks and line.startswith("    ") and not line.startswith(first):
+            blocks[-1].append(line)
+        else:
+            out.extend("\n".join(b) for b in sorted(blocks))
+            blocks = []
+            out.append(line)
+    out.extend("\n".join(b) for b in sorted(blocks))
+    return "\n".join(out)
+
+
+def _mask(text: str) -> str:
+    text = mask_times(text)
+    text = _ADDR.sub("addr:*", text)
+    text = _LOCAL_STATE.sub(r"\1     state:      *\n", text)
+    if "OFPST_PORT reply" in text:
+        text = _sort_blocks(text, "  port ")
+    text = _DESC.sub(r"\1*", text)
+    if "GROUP_DESC reply" in text or "GROUP reply" in text:
+        text = _sort_blocks(text, " group_id=")
+    return text
+
+
+_CURRENT = re.compile(r"^     current: .*\n", re.M)
+_SPEED = re.compile(r"^     speed: \d+ Mbps now, \d+ Mbps max$", re.M)
+_UNSUPPORTED = re.compile(r"\b(drop|errs|frame|over|crc|coll)=(\?|0)")
+_CUSTOM = re.compile(r"^           CUSTOM Statistics\n(?:                      .*\n)*", re.M)
+_DOWN_STATE = re.compile(r"(config: .*PORT_DOWN.*\n)\s+state: .*\n")
+
+
+def _mask_known(text: str) -> str:
+    """Known pyovs differences outside this suite's files (each pinned by an xfail).
+
+    * ``current:``/``speed:`` of dummy ports: the real dummy has no link
+      features (0); pyovs's bridge.py builds every ``PortInfo`` with the
+      default 10GB-FD COPPER instead of asking the netdev;
+    * ``dump-ports`` counters a dummy does not keep (drops, errors...) are
+      "?" (UINT64_MAX) in OVS, 0 in pyovs's dummy netdev, and OVS's dummy
+      has custom statistics (1.4+) that pyovs's has not;
+    * the BUNDLES capability (1.4+): pyovs's ofproto has no bundles yet, so it
+      does not claim them;
+    * ``mod-port ... down`` turns the real netdev down, so its state becomes
+      LINK_DOWN; pyovs only records the config bit (no netdev hook reaches
+      ofproto from bridge.py).
+    """
+    text = text.replace(" QUEUE_STATS BUNDLES\n", " QUEUE_STATS\n")
+    text = _CURRENT.sub("", text)
+    text = _SPEED.sub("     speed: *", text)
+    text = _UNSUPPORTED.sub(r"\1=*", text)
+    text = _CUSTOM.sub("", text)
+    return _DOWN_STATE.sub(r"\1     state:      *\n", text)
+
+
+def compare(pair: Pair, *args: str, known: bool = True) -> str:
+    real, py = pair.both(*args)
+    fix = (lambda t: _mask_known(_mask(t))) if known else _mask
+    r = (real[0], fix(real[1]), fix(real[2]))
+    p = (py[0], fix(py[1]), fix(py[2]))
+    assert p == r, f"ovs-ofctl {' '.join(args)}"
+    return r[1]
+
+
+@pytest.fixture
+def fresh(pair: Pair) -> Pair:
+    pair.reset()
+    return pair
+
+
+FLOWS = (
+    "priority=100,in_port=1,actions=output:2",
+    "priority=90,dl_src=aa:55:00:00:00:01,dl_dst=aa:55:00:00:00:02/ff:ff:ff:00:00:00,"
+    "actions=mod_dl_src:00:00:00:00:00:09,output:3",
+    "priority=80,dl_vlan=10,actions=strip_vlan,output:1",
+    "priority=70,ip,nw_src=10.0.0.0/8,nw_dst=192.168.1.1,actions=mod_nw_dst:10.1.1.1,"
+    "mod_nw_tos:16,output:2",
+    "cookie=0x42,priority=60,tcp,tp_dst=80,actions=mod_tp_dst:8080,output:3",
+    "priority=50,udp,tp_src=53,idle_timeout=60,hard_timeout=600,actions=drop",
+    "priority=40,arp,arp_tpa=10.0.0.2,arp_op=1,actions=controller:100",
+    "priority=30,ipv6,ipv6_src=2001:db8::/32,actions=output:1,output:2",
+    "priority=20,icmp,icmp_type=8,actions=mod_vlan_vid:5,output:3",
+    "table=1,priority=10,dl_type=0x88b5,actions=push_vlan:0x8100,set_field:7->vlan_vid,"
+    "output:2",
+    "priority=35,in_port=2,actions=resubmit(,1)",
+    "priority=25,tcp6,tp_src=22,actions=dec_ttl,output:1",
+    "priority=15,metadata=0x5,actions=set_field:0x1->metadata,output:1",
+)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_add_and_dump_flows(fresh: Pair, version: str) -> None:
+    for flow in FLOWS:
+        compare(fresh, "-O", version, "add-flow", "BR", flow)
+    compare(fresh, "-O", version, "dump-flows", "BR")
+    compare(fresh, "-O", version, "--sort", "dump-flows", "BR")
+    compare(fresh, "-O", version, "dump-flows", "BR", "tcp")
+    compare(fresh, "-O", version, "dump-flows", "BR", "table=1")
+    compare(fresh, "-O", version, "dump-aggregate", "BR")
+    compare(fresh, "-O", version, "dump-aggregate", "BR", "ip")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_del_flows(fresh: Pair, version: str) -> None:
+    for flow in FLOWS:
+        compare(fresh, "-O", version, "add-flow", "BR", flow)
+    compare(fresh, "-O", version, "del-flows", "--strict", "BR",
+            "priority=100,in_port=1")
+    compare(fresh, "-O", version, "del-flows", "--strict", "BR", "in_port=2")  # no match
+    compare(fresh, "-O", version, "del-flows", "BR", "ip")
+    compare(fresh, "-O", version, "del-flows", "BR", "cookie=0x42/-1")
+    compare(fresh, "-O", version, "dump-flows", "BR")
+    compare(fresh, "-O", version, "del-flows", "BR")
+    compare(fresh, "-O", version, "dump-flows", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_mod_flows(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "add-flow", "BR", "priority=5,in_port=1,actions=output:2")
+    compare(fresh, "-O", version, "mod-flows", "BR", "in_port=1,actions=output:3")
+    compare(fresh, "-O", version, "mod-flows", "--strict", "BR",
+            "priority=5,in_port=1,actions=output:1")
+    compare(fresh, "-O", version, "mod-flows", "BR", "in_port=3,actions=output:1")
+    compare(fresh, "-O", version, "dump-flows", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_bad_flows_are_refused_alike(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "add-flow", "BR", "in_port=1,actions=output:70000")
+    compare(fresh, "-O", version, "add-flow", "BR", "table=1,actions=resubmit(,0)")
+    compare(fresh, "-O", version, "add-flow", "BR", "actions=group:99")
+    compare(fresh, "-O", version, "add-flow", "BR", "table=254,actions=drop")
+    compare(fresh, "-O", version, "dump-flows", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_show_and_ports(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "show", "BR")
+    compare(fresh, "-O", version, "dump-ports-desc", "BR")
+    compare(fresh, "-O", version, "dump-ports-desc", "BR", "2")
+    compare(fresh, "-O", version, "dump-ports", "BR")
+    compare(fresh, "-O", version, "dump-ports", "BR", "1")
+    compare(fresh, "-O", version, "get-frags", "BR")
+    compare(fresh, "-O", version, "dump-desc", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_mod_port(fresh: Pair, version: str) -> None:
+    for action in ("down", "no-flood", "no-receive", "no-forward", "no-packet-in"):
+        compare(fresh, "-O", version, "mod-port", "BR", "p2", action)
+    compare(fresh, "-O", version, "dump-ports-desc", "BR", "p2")
+    compare(fresh, "-O", version, "mod-port", "BR", "nonexistent", "up")
+    for action in ("up", "flood", "receive", "forward", "packet-in"):
+        compare(fresh, "-O", version, "mod-port", "BR", "p2", action)
+    compare(fresh, "-O", version, "dump-ports-desc", "BR", "p2")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_dump_tables(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "add-flow", "BR", "table=3,actions=drop")
+    compare(fresh, "-O", version, "dump-tables", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_groups(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "add-group", "BR",
+            "group_id=1,type=all,bucket=output:1,bucket=output:2")
+    compare(fresh, "-O", version, "add-group", "BR",
+            "group_id=2,type=select,bucket=weight:10,output:1,bucket=weight:20,output:3")
+    compare(fresh, "-O", version, "add-group", "BR",
+            "group_id=3,type=fast_failover,bucket=watch_port:1,output:1,"
+            "bucket=watch_port:2,output:2")
+    compare(fresh, "-O", version, "add-group", "BR", "group_id=4,type=indirect,bucket=output:2")
+    compare(fresh, "-O", version, "add-group", "BR", "group_id=1,type=all,bucket=output:3")
+    compare(fresh, "-O", version, "add-flow", "BR", "priority=9,in_port=3,actions=group:1")
+    compare(fresh, "-O", version, "dump-groups", "BR")
+    compare(fresh, "-O", version, "dump-groups", "BR", "3")
+    compare(fresh, "-O", version, "dump-group-stats", "BR")
+    compare(fresh, "-O", version, "mod-group", "BR", "group_id=4,type=indirect,bucket=output:3")
+    compare(fresh, "-O", version, "del-groups", "BR", "group_id=2")
+    compare(fresh, "-O", version, "dump-groups", "BR")
+    compare(fresh, "-O", version, "dump-group-features", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_packet_out(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "packet-out", "BR", "in_port=controller,packet=" + UDP +
+            ",actions=output:2")
+    compare(fresh, "-O", version, "packet-out", "BR", "in_port=1,packet=" + ARP +
+            ",actions=normal")
+    compare(fresh, "-O", version, "packet-out", "BR", "in_port=70000,packet=" + ARP +
+            ",actions=output:2")
+    compare(fresh, "-O", version, "packet-out", "BR", "in_port=1,packet=" + ARP +
+            ",actions=output:9")
+    real, py = fresh.real.sent(), fresh.py.sent()
+    assert py == real
+    assert real["p2"] and real["p3"], real
+
+
+@pytest.mark.parametrize("version", (4, 5, 6))
+def test_table_features_reply_is_byte_identical(pair: Pair, version: int) -> None:
+    """ovs-ofctl asks for table features before most 1.3+ commands; OVS's exact reply."""
+    real = openflow_multipart(pair.real.dir / f"{pair.bridge}.mgmt", version, 12)
+    py = openflow_multipart(pair.py.dir / f"{pair.bridge}.mgmt", version, 12)
+    # xids and everything else must match; the parts are compared whole.
+    assert [len(p) for p in py] == [len(p) for p in real]
+    assert py == real, _first_difference(b"".join(py), b"".join(real))
+
+
+@pytest.mark.parametrize("version", (1, 2, 3, 4))
+def test_table_stats_reply_is_byte_identical(pair: Pair, version: int) -> None:
+    """The 1.0-1.2 table statistics carry OVS's build-fixed features."""
+    pair.reset()
+    real = openflow_multipart(pair.real.dir / f"{pair.bridge}.mgmt", version, 3)
+    py = openflow_multipart(pair.py.dir / f"{pair.bridge}.mgmt", version, 3)
+    assert py == real, _first_difference(b"".join(py), b"".join(real))
+
+
+def _first_difference(a: bytes, b: bytes) -> str:
+    at = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+    return (f"lengths {len(a)} and {len(b)}, first difference at byte {at}: "
+            f"{a[at - 8:at + 24].hex()} != {b[at - 8:at + 24].hex()}")
+
+
+@pytest.mark.xfail(strict=True, reason="vswitchd/bridge.py gives every PortInfo the default "
+                   "10GB-FD COPPER features; OVS asks the netdev (a dummy has none)")
+def test_dummy_ports_have_no_link_features(fresh: Pair) -> None:
+    compare(fresh, "-O", "OpenFlow13", "dump-ports-desc", "BR", "1", known=False)
+
+
+@pytest.mark.xfail(strict=True, reason="datapath/netdev/dummy.py reports 0 for the counters "
+                   "OVS's dummy does not keep (OVS: UINT64_MAX, printed '?') and has no "
+                   "custom statistics (OVS's dummy: rx_custom_packets_1/2, per-queue)")
+def test_dummy_port_stats_unsupported_counters(fresh: Pair) -> None:
+    compare(fresh, "-O", "OpenFlow13", "dump-ports", "BR", "1", known=False)
+
+
+@pytest.mark.xfail(strict=True, reason="mod-port down does not reach the netdev: "
+                   "PortInfo has no hook from vswitchd/bridge.py to turn it down, so the "
+                   "state stays LIVE where OVS reports LINK_DOWN")
+def test_port_down_takes_the_link_down(fresh: Pair) -> None:
+    compare(fresh, "-O", "OpenFlow10", "mod-port", "BR", "p2", "down")
+    real, py = fresh.both("-O", "OpenFlow15", "dump-ports-desc", "BR", "2")
+    assert "LINK_DOWN" in real[1]
+    assert "LINK_DOWN" in py[1]
+
+
+@pytest.mark.xfail(strict=True, reason="ofproto has no bundles (OFPT_BUNDLE_CONTROL/"
+                   "ADD_MESSAGE), so the 1.4+ features reply does not claim BUNDLES")
+def test_bundles_capability(fresh: Pair) -> None:
+    real, py = fresh.both("-O", "OpenFlow15", "show", "BR")
+    assert "BUNDLES" in real[1]
+    assert "BUNDLES" in py[1]
