@@ -191,6 +191,11 @@ def test_catchall_and_priorities() -> None:
     assert wc == {"dl_type": 0xFFFF, "tp_dst": 0xFFFF}
     wc = {}
     assert cls.lookup({"dl_type": 0x806}, wc) is low
+    # Staged lookup: no rule of the tcp80 subtable has dl_type 0x806, so its
+    # L4 stage (tp_dst) never mattered.
+    assert wc == {"dl_type": 0xFFFF}
+    wc = {}
+    assert cls.lookup({"dl_type": 0x800, "tp_dst": 22}, wc) is ip
     assert wc == {"dl_type": 0xFFFF, "tp_dst": 0xFFFF}
     assert cls.n_subtables == 3
     assert cls.remove(tcp80) and cls.n_subtables == 2

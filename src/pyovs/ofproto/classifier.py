@@ -25,14 +25,22 @@ at the bottom -- probes few subtables.
 
 Un-wildcarding
 --------------
-``lookup(flow, wc)`` ORs into ``wc`` the mask of every subtable it probed.
-That is what the datapath installs as the megaflow mask.  It is sufficient:
-which subtables are probed depends only on the rules found so far, and
-whether a probe hits depends only on the probed subtable's mask bits, so a
-packet that agrees with ``flow`` on all the bits of ``wc`` takes exactly
-the same path and gets the same rule.  OVS narrows the mask further with
-staged lookup and prefix tries; pyovs does not (yet), so its megaflows are
-correct but coarser-grained than OVS's.
+``lookup(flow, wc)`` ORs into ``wc`` the bits of the flow the result
+depended on; the datapath installs them as the megaflow mask.  For each
+subtable probed that is its mask -- or less, with OVS's *staged lookup*: a
+subtable's slots fall into stages (metadata, L2, L3, L4: ``STAGE``), and for
+each proper prefix of its stages the subtable counts the distinct prefixes
+of its keys.  When the flow's prefix is not among them no rule of the
+subtable can match, whatever the later stages hold, so only the slots up to
+that stage go into ``wc``.  (A TCP rule for one IP address then does not
+make every other IP packet's megaflow match on its port.)
+
+The mask is sufficient: which subtables are probed depends only on the rules
+found so far, and the outcome of a probe only on the bits put into ``wc``,
+so a packet that agrees with ``flow`` on all the bits of ``wc`` takes
+exactly the same path and gets the same rule (a hypothesis test checks it).
+OVS narrows megaflows further with prefix tries on IP addresses and ports;
+pyovs does not.
 
 Ties
 ----
@@ -91,11 +99,11 @@ class ClsRule(Protocol):
 
 R = TypeVar("R", bound=ClsRule)
 _Step = tuple[int, int, str, int, "Callable[[Mapping[str, int]], Any]", tuple[str, ...],
-              tuple[int, ...], "MaskKey", dict[object, list[R]]]
+              tuple[int, ...], "MaskKey", dict[object, list[R]], tuple["Stage", ...]]
 """A subtable as ``lookup`` sees it: max priority, how its key is computed
 (``_K_*``), the slot and mask of a one-slot subtable, a getter of the slots'
-values from a complete flow, the slots, the masks, (slot, mask) pairs, and its
-buckets."""
+values from a complete flow, the slots, the masks, (slot, mask) pairs, its
+buckets and its stages."""
 _K_EMPTY, _K_ONE, _K_EXACT, _K_MASKED = 0, 1, 2, 3
 
 
@@ -103,11 +111,31 @@ def mask_key(match: Match) -> MaskKey:
     return tuple((slot, mask) for slot, _, mask in match.entries)
 
 
+# Lookup stages (OVS's flow segments): where a slot's stage starts, by slot.
+# Slots not named are metadata (stage 0).
+STAGE: Final[dict[str, int]] = {
+    **dict.fromkeys(("dl_src", "dl_dst", "dl_type", "vlan_tci", "vlan_tci1", "mpls_lse",
+                     "mpls_lse1", "mpls_lse2"), 1),
+    **dict.fromkeys(("nw_src", "nw_dst", "ct_nw_src", "ct_nw_dst", "ipv6_src", "ipv6_dst",
+                     "ct_ipv6_src", "ct_ipv6_dst", "ipv6_label", "nw_frag", "nw_tos", "nw_ttl",
+                     "nw_proto", "ct_nw_proto", "nd_target", "arp_sha", "arp_tha",
+                     "tcp_flags", "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np",
+                     "nsh_path_hdr", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4"), 2),
+    **dict.fromkeys(("tp_src", "tp_dst", "ct_tp_src", "ct_tp_dst", "igmp_group_ip4"), 3),
+}
+"""Metadata 0, L2 1, L3 2, L4 3 (OVS ``FLOW_SEGMENT_*_ENDS_AT``)."""
+
+Stage = tuple["Callable[[tuple[int, ...]], object]", dict[object, int], "MaskKey"]
+"""One proper prefix of a subtable's stages: the getter of its part of a key,
+how many distinct keys have each such part, and the (slot, mask) pairs up to
+and including the stage."""
+
+
 class Subtable(Generic[R]):
     """The rules sharing one mask, hashed by their masked values."""
 
     __slots__ = ("buckets", "fields", "masks", "max_priority", "n_rules", "priorities",
-                 "seq", "slots", "width")
+                 "seq", "slots", "stages", "width")
 
     def __init__(self, fields: MaskKey, seq: int) -> None:
         self.fields = fields
@@ -121,6 +149,15 @@ class Subtable(Generic[R]):
         """priority -> number of rules with it."""
         self.max_priority = -1
         self.n_rules = 0
+        self.stages: tuple[Stage, ...] = ()
+        present = sorted({STAGE.get(slot, 0) for slot in self.slots})
+        if self.width > 1:
+            stages: list[Stage] = []
+            for stage in present[:-1]:
+                idx = [i for i, slot in enumerate(self.slots) if STAGE.get(slot, 0) <= stage]
+                stages.append((itemgetter(*idx), {},
+                               tuple(self.fields[i] for i in idx)))
+            self.stages = tuple(stages)
 
     def rule_key(self, match: Match) -> object:
         values = tuple(value for _, value, _ in match.entries)
@@ -136,7 +173,12 @@ class Subtable(Generic[R]):
         return tuple(map(and_, map(flow.get, self.slots, _ZEROS), self.masks))
 
     def add(self, key: object, rule: R) -> None:
-        bucket = self.buckets.setdefault(key, [])
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = []
+            for getter, counts, _ in self.stages:
+                part = getter(key)  # type: ignore[arg-type]
+                counts[part] = counts.get(part, 0) + 1
         pri = rule.priority
         i = 0
         while i < len(bucket) and bucket[i].priority >= pri:
@@ -159,6 +201,12 @@ class Subtable(Generic[R]):
             return False
         if not bucket:
             del self.buckets[key]
+            for getter, counts, _ in self.stages:
+                part = getter(key)  # type: ignore[arg-type]
+                if counts[part] == 1:
+                    del counts[part]
+                else:
+                    counts[part] -= 1
         pri = rule.priority
         left = self.priorities[pri] - 1
         self.n_rules -= 1
@@ -292,7 +340,7 @@ class Classifier(Generic[R]):
             else:
                 kind = _K_MASKED
             plan.append((st.max_priority, kind, slot, mask, getter, st.slots, st.masks,
-                         st.fields, st.buckets))
+                         st.fields, st.buckets, st.stages))
         self._plan = plan
         return plan
 
@@ -301,8 +349,8 @@ class Classifier(Generic[R]):
 
         With ``wc``, ORs in per slot the mask bits the lookup depended on.
         """
-        if self._conj:
-            return self._lookup_conj(flow, wc, True)
+        if self._conj or wc is not None:
+            return self._lookup_full(flow, wc, True)
         plan = self._plan
         if plan is None:
             plan = self._build_plan()
@@ -311,12 +359,9 @@ class Classifier(Generic[R]):
         get = flow.get
         full: Mapping[str, int] | None = None
         key: object
-        for max_pri, kind, slot, mask, getter, slots, masks, fields, buckets in plan:
+        for max_pri, kind, slot, mask, getter, slots, masks, _, buckets, _ in plan:
             if max_pri <= best_pri:
                 break
-            if wc is not None:
-                for f_slot, f_mask in fields:
-                    wc[f_slot] = wc.get(f_slot, 0) | f_mask
             if kind == _K_ONE:
                 key = get(slot, 0) & mask
             elif kind == _K_EXACT:
@@ -335,9 +380,9 @@ class Classifier(Generic[R]):
                     best_pri = rule.priority
         return best
 
-    def _lookup_conj(self, flow: Mapping[str, int], wc: dict[str, int] | None,
+    def _lookup_full(self, flow: Mapping[str, int], wc: dict[str, int] | None,
                      allow: bool) -> R | None:
-        """OVS ``classifier_lookup__`` with soft (conjunctive) matches."""
+        """OVS ``classifier_lookup__``: staged un-wildcarding and soft (conjunctive) matches."""
         plan = self._plan
         if plan is None:
             plan = self._build_plan()
@@ -348,12 +393,9 @@ class Classifier(Generic[R]):
         """(bucket, index of the soft rule in it)."""
         full = {**self._zero, **flow}
         key: object
-        for max_pri, kind, slot, mask, getter, slots, masks, fields, buckets in plan:
+        for max_pri, kind, slot, mask, getter, slots, masks, fields, buckets, stages in plan:
             if max_pri <= hard_pri:
                 break
-            if wc is not None:
-                for f_slot, f_mask in fields:
-                    wc[f_slot] = wc.get(f_slot, 0) | f_mask
             if kind == _K_ONE:
                 key = full.get(slot, 0) & mask
             elif kind == _K_EXACT:
@@ -362,6 +404,15 @@ class Classifier(Generic[R]):
                 key = tuple(map(and_, map(full.get, slots, _ZEROS), masks))
             else:
                 key = ()
+            if wc is not None:
+                # Staged lookup: a key whose first stages no rule has misses
+                # whatever the later stages hold, so only those stages count.
+                for part, counts, upto in stages:
+                    if part(key) not in counts:  # type: ignore[arg-type]
+                        fields = upto
+                        break
+                for f_slot, f_mask in fields:
+                    wc[f_slot] = wc.get(f_slot, 0) | f_mask
             bucket = buckets.get(key)
             if bucket is None or bucket[0].priority <= hard_pri:
                 continue
@@ -370,10 +421,10 @@ class Classifier(Generic[R]):
                 hard, hard_pri = rule, rule.priority
             elif allow:
                 soft.append((bucket, 0))
-        while True:
+        while soft:
             soft = [(b, i) for b, i in soft if b[i].priority > hard_pri]
             if not soft:
-                return hard
+                break
             soft_pri = max(b[i].priority for b, i in soft)
             n_soft_pri = sum(1 for b, i in soft if b[i].priority == soft_pri)
             matches: dict[int, int] = {}
@@ -384,7 +435,7 @@ class Classifier(Generic[R]):
                 if conj_id is not None:
                     inner = dict(flow)
                     inner["conj_id"] = conj_id
-                    found = self._lookup_conj(inner, wc, False)
+                    found = self._lookup_full(inner, wc, False)
                     if found is not None:
                         return found
             # No real match at soft_pri: fall back to lower-priority rules with
@@ -400,6 +451,7 @@ class Classifier(Generic[R]):
                     elif nxt.priority > hard_pri:
                         hard, hard_pri = nxt, nxt.priority
             soft = rest
+        return hard
 
     def lookup_all(self, flow: Mapping[str, int]) -> list[R]:
         """Every rule matching ``flow``, highest priority first (for tracing and tests)."""
