@@ -185,6 +185,14 @@ def test_fast_failover_and_liveness_chains() -> None:
     assert g1.buckets_for({}, live) == ()
     assert g2.first_live_bucket(live) is g2.buckets[1]
     assert not live.group_live(99)
+    by_callback = Liveness(lambda p: False, group_live=lambda gid: gid == 1)
+    assert g2.first_live_bucket(by_callback) is g2.buckets[0]
+    ctl = GroupTable()
+    ctl.group_mod(GroupMod(GC_ADD, 3, GT_FF, (bk(0, 1, watch_port=0xFFFD),)), 0.0)
+    g3 = ctl.get(3)
+    assert g3 is not None
+    assert g3.first_live_bucket(Liveness(lambda p: True)) is None
+    assert g3.first_live_bucket(Liveness(lambda p: False, controller_live=lambda: True))
 
 
 def tcp(src: int, dst: int, sport: int, dport: int) -> dict[str, int]:

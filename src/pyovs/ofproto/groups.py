@@ -422,21 +422,32 @@ class Group:
 
 
 class Liveness:
-    """What bucket liveness needs from the switch: ports, groups, controllers."""
+    """What bucket liveness needs from the switch: ports, groups, controllers.
 
-    __slots__ = ("_controller", "_groups", "_port")
+    ``port_live`` is OVS's ``odp_port_is_alive`` (the port may be enabled);
+    a watched group is alive when it has a live bucket, found in ``groups``
+    -- or ask ``group_live(group_id)`` instead; a bucket watching the
+    controller port is alive when ``controller_live()`` says a controller
+    is connected.
+    """
+
+    __slots__ = ("_controller", "_group", "_groups", "_port")
 
     def __init__(self, port_live: PortLive, groups: GroupTable | None = None,
-                 controller_live: Callable[[], bool] | None = None) -> None:
+                 controller_live: Callable[[], bool] | None = None,
+                 group_live: Callable[[int], bool] | None = None) -> None:
         self._port = port_live
         self._groups = groups
         self._controller = controller_live
+        self._group = group_live
 
     def port_live(self, port: int) -> bool:
         return self._port(port)
 
     def group_live(self, group_id: int, depth: int = 0) -> bool:
         """OVS ``group_is_alive``: the group exists and has a live bucket."""
+        if self._group is not None:
+            return self._group(group_id)
         g = self._groups.get(group_id) if self._groups is not None else None
         return g is not None and g.first_live_bucket(self, depth) is not None
 
