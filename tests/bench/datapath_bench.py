@@ -17,8 +17,9 @@ UDP run and prints its top functions; ``--profile py-spy`` samples it with
 py-spy instead.  Needs root, iproute2 and iperf3; everything created has a
 per-run token in its name and is deleted at exit.
 
-``Testbed`` and ``Switch`` are also what ``tests/integration/
-test_datapath_veth.py`` uses.
+``Testbed``, ``Switch`` (the datapath in a child process) and
+``ThreadSwitch`` (in this process, on a thread) are also what
+``tests/integration/test_datapath_veth.py`` uses.
 """
 
 from __future__ import annotations
@@ -34,9 +35,16 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from pyovs.datapath.userspace import UserspaceDpif
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -171,22 +179,57 @@ class Switch:
         return self.proc.stdout.read()
 
 
-def serve(ports: list[str], profile: str) -> None:
-    """Run the datapath on PORT[:KIND]... until SIGINT; miss -> the other port, mask in_port."""
+def two_port_datapath(ports: list[str]) -> UserspaceDpif:
+    """The datapath on PORT[:KIND] x 2 with the trivial slow path: the other port, mask in_port."""
     from pyovs.datapath.dpif import Upcall, UpcallResult
     from pyovs.datapath.netdev import open_netdev
     from pyovs.datapath.userspace import UserspaceDpif
 
     dp = UserspaceDpif()
     numbers = []
-    for spec in ports:
-        name, _, kind = spec.partition(":")
-        numbers.append(dp.port_add(open_netdev(name, kind or "system")))
+    try:
+        for spec in ports:
+            name, _, kind = spec.partition(":")
+            numbers.append(dp.port_add(open_netdev(name, kind or "system")))
+    except Exception:
+        dp.close()
+        raise
     other = {numbers[0]: numbers[1], numbers[1]: numbers[0]}
 
     def handler(upcall: Upcall) -> UpcallResult:
         return UpcallResult([("output", other[upcall.in_port])], {})
     dp.handler = handler
+    return dp
+
+
+class ThreadSwitch:
+    """The datapath in this process, its event loop on a thread (the integration tests')."""
+
+    def __init__(self, ports: list[str]) -> None:
+        self.dp = two_port_datapath(ports)
+        self.loop = asyncio.new_event_loop()
+        self.dp.attach(self.loop)
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the datapath's thread (its caches are not thread-safe)."""
+        async def run() -> T:
+            return fn()
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
+
+    def stop(self) -> str:
+        report = self.call(lambda: f"counters {self.dp.counters()}")
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.dp.close()
+        self.loop.close()
+        return report
+
+
+def serve(ports: list[str], profile: str) -> None:
+    """Run the datapath on PORT[:KIND]... until SIGINT (see two_port_datapath)."""
+    dp = two_port_datapath(ports)
     loop = asyncio.new_event_loop()
     loop.add_signal_handler(signal.SIGINT, loop.stop)
     loop.add_signal_handler(signal.SIGTERM, loop.stop)
