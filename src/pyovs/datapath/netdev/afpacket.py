@@ -121,6 +121,10 @@ class AfPacketNetdev(Netdev):
         out: list[Frame] = []
         if self._ring is not None:
             self._ring.recv_batch(limit, out)
+            if not out and self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                # A pending error (the device went down or away) keeps epoll
+                # reporting the socket; reading SO_ERROR clears it.
+                self.rx_errors += 1
             return out
         self._again = False
         recv_one = self._recv_one
