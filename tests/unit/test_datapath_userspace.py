@@ -221,8 +221,10 @@ def test_execute_runs_a_packet_out() -> None:
     sw.dp.execute(udp(), b"", [("set", "tp_src", 9, 0xFFFF), ("output", 3), ("output", 99)])
     [out] = sw.p[3].sent
     assert extract_flow(out).values["tp_src"] == 9 and build.l4_checksum_ok(out)
-    with pytest.raises(ValueError):
-        sw.dp.execute(udp(), b"", [("teleport", 3)])
+    for bad in ([("teleport", 3)], [("push_vlan", 0x18100, 5)], [("output",)],
+                [("clone", ("output", 1))], [("trunc", -1)], [("set", "nw_src", 1)]):
+        with pytest.raises(ValueError):
+            sw.dp.execute(udp(), b"", bad)
 
 
 def test_handler_failures_and_bad_actions_drop_the_packet() -> None:

@@ -101,7 +101,8 @@ def _steps(actions: list[tuple[Any, ...]], in_port: int, ctx: ExecContext) -> li
         elif kind == "set":
             steps.append((True, _setter(action)))
         elif kind == "push_vlan":
-            if len(action) != 3:
+            if len(action) != 3 or not all(isinstance(v, int) and 0 <= v <= 0xFFFF
+                                           for v in action[1:]):
                 raise ValueError(f"bad datapath action {action!r}")
             steps.append((True, _pusher(int(action[1]), int(action[2]))))
         elif kind == "pop_vlan":
