@@ -91,7 +91,7 @@ class AfPacketNetdev(Netdev):
                 sock.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
             if not os.environ.get("PYOVS_NO_PACKET_MMAP"):
                 try:
-                    self._ring = RxRing(sock, self._recv_one)
+                    self._ring = RxRing.on_socket(sock, self._recv_one)
                 except OSError:  # no PACKET_MMAP here: read frame by frame
                     self._ring = None
             for opt, fallback in ((33, socket.SO_RCVBUF), (32, socket.SO_SNDBUF)):

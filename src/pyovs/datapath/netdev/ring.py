@@ -36,7 +36,7 @@ from typing import Final
 
 from pyovs.packet.vnet import VNET_LEN, shift
 
-__all__ = ["RxRing"]
+__all__ = ["FRAME_SIZE", "N_FRAMES", "RING_SIZE", "TPACKET2_HDR", "RxRing"]
 
 SOL_PACKET: Final = 263
 PACKET_RX_RING: Final = 5
@@ -51,6 +51,7 @@ FRAME_SIZE: Final = 2048
 BLOCK_SIZE: Final = 64 * 1024
 N_BLOCKS: Final = 32
 N_FRAMES: Final = N_BLOCKS * BLOCK_SIZE // FRAME_SIZE
+RING_SIZE: Final = BLOCK_SIZE * N_BLOCKS
 TPACKET2_HDR: Final = struct.Struct("<IIIHHIIHH4x")
 """status, len, snaplen, mac, net, sec, nsec, vlan_tci, vlan_tpid."""
 assert TPACKET2_HDR.size == 32
@@ -63,20 +64,24 @@ Frame = tuple[bytes, bytes]
 class RxRing:
     """The receive ring of one packet socket (see the module comment)."""
 
-    def __init__(self, sock: socket.socket,
-                 fallback: Callable[[], Frame | None]) -> None:
-        """Set up the ring on ``sock`` (before it is bound); ``fallback`` reads one queued frame."""
-        sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
-        sock.setsockopt(SOL_PACKET, PACKET_COPY_THRESH, 1)
-        sock.setsockopt(SOL_PACKET, PACKET_RX_RING,
-                        TPACKET_REQ.pack(BLOCK_SIZE, N_BLOCKS, FRAME_SIZE, N_FRAMES))
-        self._mm = mmap.mmap(sock.fileno(), BLOCK_SIZE * N_BLOCKS,
-                             mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-        self._words = memoryview(self._mm).cast("I")
+    def __init__(self, mm: mmap.mmap, fallback: Callable[[], Frame | None]) -> None:
+        """A reader of ring memory ``mm``; ``fallback`` reads one frame from the socket queue."""
+        self._mm = mm
+        self._words = memoryview(mm).cast("I")
         """The ring as 32-bit words: a slot's status is ``_words[offset // 4]``."""
         self._head = 0
         self._fallback = fallback
         self.dropped = 0
+
+    @classmethod
+    def on_socket(cls, sock: socket.socket, fallback: Callable[[], Frame | None]) -> RxRing:
+        """Set up a ring on ``sock`` (PACKET_VNET_HDR already on, not yet bound)."""
+        sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
+        sock.setsockopt(SOL_PACKET, PACKET_COPY_THRESH, 1)
+        sock.setsockopt(SOL_PACKET, PACKET_RX_RING,
+                        TPACKET_REQ.pack(BLOCK_SIZE, N_BLOCKS, FRAME_SIZE, N_FRAMES))
+        return cls(mmap.mmap(sock.fileno(), RING_SIZE, mmap.MAP_SHARED,
+                             mmap.PROT_READ | mmap.PROT_WRITE), fallback)
 
     def recv_batch(self, limit: int, out: list[Frame]) -> None:
         mm, words, head = self._mm, self._words, self._head
