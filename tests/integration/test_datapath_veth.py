@@ -168,3 +168,36 @@ def test_a_missing_device_is_ovs_error_text() -> None:
     with pytest.raises(NetdevError) as e:
         open_netdev("nosuchdev0", "system")
     assert str(e.value) == "could not open network device nosuchdev0 (No such device)"
+
+
+def test_status_and_stats_of_system_and_tap_devices(testbed: Testbed) -> None:
+    from pyovs.datapath.netdev import NetdevError, open_netdev
+    host = testbed.host[0]
+    dev = open_netdev(host, "system")
+    try:
+        st = dev.status()
+        mac = Path(f"/sys/class/net/{host}/address").read_text().strip()
+        assert st.mac.hex(":") == mac and st.mtu == 1500 and st.admin_up
+        assert st.ifindex == int(Path(f"/sys/class/net/{host}/ifindex").read_text())
+        before = dev.stats().tx_packets
+        dev.send(bytes.fromhex("ffffffffffff020000000001") + b"\x08\x00" + bytes(46))
+        assert dev.stats().tx_packets == before + 1
+        dev.set_admin_up(False)
+        assert not dev.status().admin_up
+    finally:
+        dev.close()
+    tap = f"dpt{testbed.token}"
+    with pytest.raises(NetdevError, match=r"\(No such device\)"):
+        open_netdev(tap, "tap")
+    sh("ip", "tuntap", "add", "mode", "tap", "name", tap)
+    try:
+        dev = open_netdev(tap, "tap")
+        dev.set_mac(b"\x02\x00\x00\x00\x00\x42")
+        dev.set_admin_up(True)
+        st = dev.status()
+        assert st.mac == b"\x02\x00\x00\x00\x00\x42" and st.admin_up and st.carrier
+        dev.send(bytes.fromhex("ffffffffffff020000000001") + b"\x08\x00" + bytes(46))
+        assert dev.stats().tx_packets == 1  # the switch's view: the kernel received it
+        dev.close()
+    finally:
+        sh("ip", "link", "del", tap, check=False)
