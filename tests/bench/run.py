@@ -1,7 +1,7 @@
 """``make bench``: pyovsdb-server against the real ovsdb-server, side by side.
 
     python -m tests.bench.run [--quick] [--kinds real,pyovs] [--profile]
-                              [--clients N] [--depth D] [--only ovsdb|switch]
+                              [--clients N] [--depth D] [--only ovsdb,switch,openflow]
 
 Every workload of ``ovsdb_bench`` runs against each kind of server, each on
 its own fresh database (the bundled vswitch schema) in a private temporary
@@ -13,10 +13,13 @@ on one kind is reported as failed in its cells and below the table, and the
 other workloads still run.  ``--profile`` samples the pyovs server with
 py-spy during one extra small-transaction run and prints its hot spots.
 
-Sections: ``ovsdb`` (the above) and ``switch`` (``switch_bench``: ping, TCP
+Sections: ``ovsdb`` (the above), ``switch`` (``switch_bench``: ping, TCP
 and 64-byte UDP through pyovs-vswitchd, the real OVS userspace datapath and
-the Linux bridge, with ``--quick`` and ``--profile`` passed on); both run
-unless ``--only`` names one.
+the Linux bridge, with ``--quick`` and ``--profile`` passed on) and
+``openflow`` (``openflow_bench``: flow-mod encode/decode rates of the pyovs
+codec, ``parse-flows``/``ofp-parse``/``add-flows`` through pyovs-ofctl and
+the real ovs-ofctl, with ``--quick`` passed on); all run unless ``--only``
+names some (comma-separated).
 """
 
 from __future__ import annotations
@@ -36,12 +39,12 @@ from functools import partial
 from pathlib import Path
 
 from tests import peers
+from tests.bench import openflow_bench, switch_bench
 from tests.bench import ovsdb_bench as ob
-from tests.bench import switch_bench
 from tests.peers import ServerError
 
 KINDS = ("real", "pyovs")
-SECTIONS = ("ovsdb", "switch")
+SECTIONS = ("ovsdb", "switch", "openflow")
 _FAILURES = (ob.BenchError, ServerError, OSError, subprocess.SubprocessError, ValueError,
              KeyError, TypeError, IndexError)
 
@@ -388,13 +391,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="transactions in flight per client (1 = no pipelining)")
     p.add_argument("--profile", action="store_true",
                    help="sample the pyovs server with py-spy during an extra run")
-    p.add_argument("--only", choices=SECTIONS, help="run one section (default: all)")
+    p.add_argument("--only", default=",".join(SECTIONS),
+                   help=f"sections to run, comma-separated ({','.join(SECTIONS)}; default all)")
     args = p.parse_args(argv)
+    only = [s for s in args.only.split(",") if s]
+    if not only or any(s not in SECTIONS for s in only):
+        p.error(f"--only takes {', '.join(SECTIONS)} (comma-separated)")
     rc = 0
-    if args.only in (None, "ovsdb"):
+    if "ovsdb" in only:
         rc = ovsdb_section(p, args)
-    if args.only in (None, "switch"):
+    if "switch" in only:
         rc = max(rc, switch_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile))
+    if "openflow" in only:
+        rc = max(rc, openflow_bench.main(["--quick"] * args.quick))
     return rc
 
 
