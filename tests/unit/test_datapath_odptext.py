@@ -81,3 +81,51 @@ def test_tcp_flags_in_the_statistics() -> None:
     f = dpflow(PING, {"in_port": EXACT32, "recirc_id": EXACT32}, [("output", 1)], 2, 120, 1.0)
     f.tcp_flags = 0x1B
     assert ", used:0.000s, flags:SFP., actions:1" in format_dpflow(f, 1.0)
+
+
+def test_lines_the_real_ovs_printed() -> None:
+    """Captured from ovs-vswitchd 3.1 (dummy datapath, NORMAL, two packets injected)."""
+    mask = {**BASE, "nw_frag": 3}
+    syn = build.eth(0x505400000002, 0x505400000001, 0x0800, build.ipv4(
+        0x0A000001, 0x0A000002, 6, build.tcp(1234, 80, b"", flags=0x02)))
+    flow = dpflow(syn, mask, [("output", 2), ("output", 100)])
+    flow.key["in_port"] = 1
+    assert format_dpflow(flow, 0.0) == (
+        "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:01,"
+        "dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, "
+        "used:never, actions:2,100")
+    reply = build.eth(0x505400000001, 0x505400000002, 0x0800, build.ipv4(
+        0x0A000002, 0x0A000001, 1, build.icmp4(0, 0, b"")), ((0x8100, 10),))
+    flow = dpflow(reply, {**mask, "vlan_tci": 0x1FFF}, [("output", 100), ("output", 1)])
+    assert format_dpflow(flow, 0.0) == (
+        "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:02,"
+        "dst=50:54:00:00:00:01),eth_type(0x8100),vlan(vid=10),encap(eth_type(0x0800),"
+        "ipv4(frag=no)), packets:0, bytes:0, used:never, actions:100,1")
+
+
+def test_sets_of_one_header_print_as_one_as_ovs_commits_them() -> None:
+    """As ovs-vswitchd 3.1 printed them for mod_nw_dst, mod_tp_dst, dec_ttl, mod_vlan_vid."""
+    acts = [("set", "nw_dst", 0x0A000009, EXACT32), ("set", "nw_ttl", 63, 0xFF),
+            ("set", "tp_dst", 81, 0xFFFF), ("push_vlan", 0x8100, 0x1000 | 5), ("output", 2)]
+    assert format_actions(acts, None, {"dl_type": 0x0800, "nw_proto": 6}) == (
+        "set(ipv4(dst=10.0.0.9,ttl=63)),set(tcp(dst=81)),push_vlan(vid=5,pcp=0),2")
+    v6 = [("set", "ipv6_label", 0x40, 0xFFFFF), ("set", "nw_ttl", 9, 0xFF), ("output", 1)]
+    assert format_actions(v6, None, {"dl_type": 0x86DD, "nw_proto": 17}) == (
+        "set(ipv6(label=0x40,hlimit=9)),1")
+
+
+def test_a_partly_wildcarded_line_the_real_ovs_printed() -> None:
+    mask = {"in_port": EXACT32, "recirc_id": EXACT32, "packet_type": EXACT32,
+            "dl_type": 0xFFFF, "nw_dst": EXACT32, "nw_proto": 0xFF, "nw_ttl": 0xFF,
+            "nw_frag": 3, "tp_dst": 0xFFFF}
+    ack = build.eth(0x505400000002, 0x505400000001, 0x0800, build.ipv4(
+        0x0A000001, 0x0A000002, 6, build.tcp(1234, 80, b"", flags=0x10)))
+    acts = [("set", "nw_dst", 0x0A000009, EXACT32), ("set", "nw_ttl", 63, 0xFF),
+            ("set", "tp_dst", 81, 0xFFFF), ("push_vlan", 0x8100, 0x1000 | 5), ("output", 2)]
+    flow = dpflow(ack, mask, acts, 1, 118, 9.447)
+    flow.key["in_port"], flow.tcp_flags = 1, 0x10
+    assert format_dpflow(flow, 10.0) == (
+        "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),"
+        "ipv4(dst=10.0.0.2,proto=6,ttl=64,frag=no),tcp(dst=80), packets:1, bytes:118, "
+        "used:0.553s, flags:., actions:set(ipv4(dst=10.0.0.9,ttl=63)),set(tcp(dst=81)),"
+        "push_vlan(vid=5,pcp=0),2")

@@ -21,7 +21,8 @@ it is printed.  The rules kept from OVS:
   the list is empty.
 
 ``set`` actions print as OVS's masked set (``set(ipv4(dst=10.0.0.1))``):
-the slot's attribute with only that field.
+the slot's attribute with only the fields set; consecutive sets of one
+header print as one, as OVS commits them (``set(ipv4(dst=10.0.0.9,ttl=63))``).
 """
 
 from __future__ import annotations
@@ -242,7 +243,27 @@ def format_actions(actions: list[tuple[Any, ...]], names: Mapping[int, str] | No
     ``set`` rewrites -- ``nw_ttl`` is ``ipv4(ttl=)`` or ``ipv6(hlimit=)``;
     without it IPv4 and TCP are assumed.
     """
-    return ",".join(_action(a, names, flow or {}) for a in actions)
+    flow = flow or {}
+    out: list[str] = []
+    i = 0
+    while i < len(actions):
+        a = actions[i]
+        attr = _set_attr(a[1], flow) if a and a[0] == "set" and len(a) == 4 else None
+        if attr is None or a[1] == "mpls_lse":
+            out.append(_action(a, names, flow))
+            i += 1
+            continue
+        # OVS commits every change to one header as one set action: merge a run.
+        values, masks = {a[1]: a[2]}, {a[1]: a[3]}
+        i += 1
+        while (i < len(actions) and actions[i] and actions[i][0] == "set"
+               and len(actions[i]) == 4 and actions[i][1] != "mpls_lse"
+               and _set_attr(actions[i][1], flow) == attr):
+            values[actions[i][1]] = actions[i][2]
+            masks[actions[i][1]] = actions[i][3]
+            i += 1
+        out.append(f"set({_attr(attr, values, masks) or attr + '()'})")
+    return ",".join(out)
 
 
 def _action(a: tuple[Any, ...], names: Mapping[int, str] | None,
@@ -272,9 +293,8 @@ def _action(a: tuple[Any, ...], names: Mapping[int, str] | None,
     return repr(a)
 
 
-def _set_text(slot: str, value: int, mask: int, flow: Mapping[str, int]) -> str:
-    if slot == "mpls_lse":
-        return f"set(mpls({_mpls(value, mask)}))"
+def _set_attr(slot: str, flow: Mapping[str, int]) -> str | None:
+    """The attribute a set action on ``slot`` rewrites, for a packet of ``flow``."""
     attr = _SET_ATTR.get(slot)
     if attr is None:
         l3 = {0x86DD: "ipv6", 0x0806: "arp", 0x8035: "arp"}.get(flow.get("dl_type", 0), "ipv4")
@@ -282,6 +302,13 @@ def _set_text(slot: str, value: int, mask: int, flow: Mapping[str, int]) -> str:
             attr = _l4_attr(l3, flow.get("nw_proto", 6)) or "tcp"
         elif any(f[1] == slot for f in KEY_ATTRS[l3]):
             attr = l3
+    return attr
+
+
+def _set_text(slot: str, value: int, mask: int, flow: Mapping[str, int]) -> str:
+    if slot == "mpls_lse":
+        return f"set(mpls({_mpls(value, mask)}))"
+    attr = _set_attr(slot, flow)
     if attr is None:
         return f"set({slot}={_hex(value)}/{_hex(mask)})"
     text = _attr(attr, {slot: value}, {slot: mask})
