@@ -52,6 +52,7 @@ from pyovs.cli.ofctl_flowio import arm_timeout
 from pyovs.cli.ofctl_flows import FlowCommands
 from pyovs.cli.ofctl_fte import sort_criterion
 from pyovs.cli.ofctl_switch import SwitchCommands, parse_hex
+from pyovs.cli.ofctl_usage import usage
 from pyovs.openflow.ctext import str_to_uint
 from pyovs.openflow.protocols import OF13_UP, Protocol
 
@@ -97,29 +98,8 @@ def versions_from_string(s: str) -> int:
 
 
 def _usage(program: str) -> str:
-    return (
-        f"{program}: OpenFlow switch management utility\n"
-        f"usage: {program} [OPTIONS] COMMAND [ARG...]\n"
-        "\nFor OpenFlow switches:\n"
-        "  show SWITCH                 show OpenFlow information\n"
-        "  dump-flows SWITCH           print all flow entries\n"
-        "  dump-flows SWITCH FLOW      print matching FLOWs\n"
-        "  add-flow SWITCH FLOW        add flow described by FLOW\n"
-        "  del-flows SWITCH            delete all flows\n"
-        "  del-flows SWITCH FLOW       delete matching FLOWs\n"
-        "\nOther commands:\n"
-        "  ofp-print HEXSTRING [VERBOSITY]  print HEXSTRING as OpenFlow message\n"
-        "  ofp-print - [VERBOSITY]     read HEXSTRING from stdin\n"
-        "  ofp-print --raw - [VERBOSITY]  read raw binary message from stdin\n"
-        "\nOptions:\n"
-        "  -O, --protocols=LIST        allowed OpenFlow versions (default: OpenFlow10)\n"
-        "  --strict                    use strict match for flow commands\n"
-        "  --names, --no-names         show port and table names\n"
-        "  --no-stats                  do not show flow statistics in dump-flows\n"
-        "  -t, --timeout=SECS          give up after SECS seconds\n"
-        "  -h, --help                  display this help message\n"
-        "  -V, --version               display version information\n"
-    )
+    """ovs-ofctl's help text, with the commands implemented so far (``ofctl_usage``)."""
+    return usage(program, command_names())
 
 
 def parse_options(program: str, argv: list[str]) -> tuple[Options, list[str]]:
