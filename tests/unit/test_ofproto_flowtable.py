@@ -15,6 +15,7 @@ from pyovs.ofproto.flowtable import (
     OFPRR_HARD_TIMEOUT,
     OFPRR_IDLE_TIMEOUT,
     OFPRR_METER_DELETE,
+    BundleError,
     FlowModResult,
     FlowTables,
     age_secs,
@@ -691,3 +692,78 @@ def test_flow_mods_follow_a_model(ops: list) -> None:
     for cookie, rules in ft._cookies.items():
         assert all(r.cookie == cookie for r in rules)
     assert sum(len(rules) for rules in ft._cookies.values()) == len(ft) == len(model)
+
+
+# --- bundles ---------------------------------------------------------------------------
+
+def _state(ft: FlowTables) -> set[tuple[object, ...]]:
+    return {(r.table_id, r.match, r.priority, r.state()) for r in ft}
+
+
+def test_bundle_applies_all_or_nothing() -> None:
+    ft = FlowTables()
+    do(ft, "cookie=0x1,in_port=1,actions=1")
+    [r1] = list(ft)
+    r1.account(2, 100, 3.0)
+    before = _state(ft)
+    gm = GroupMod(GC_ADD, 7, 0, (Bucket((Output(3),)),))
+    ok = ft.bundle([received("in_port=2,actions=2"), gm, received("in_port=3,actions=group:7"),
+                    received("in_port=1,actions=9", "mod")], 5.0)
+    assert [len(r.added) for r in ok] == [1, 0, 1, 0] and ok[3].modified == [r1]
+    assert ft.group_ref_count(7) == 1
+    after = _state(ft)
+    with pytest.raises(BundleError) as e:
+        ft.bundle([received("in_port=1,actions=4", "mod"), received("", "del"),
+                   GroupMod(GC_DELETE, 7), received("in_port=4,actions=group:7")], 6.0)
+    assert e.value.index == 3 and e.value.error is OFPErr.OFPBAC_BAD_OUT_GROUP
+    assert _state(ft) == after and ft.groups.exists(7) and ft.group_ref_count(7) == 1
+    assert out_port(ft, {"in_port": 1}) == 9
+    assert before != after
+
+
+def test_transaction_rolls_back_meters_and_expiry() -> None:
+    ft = FlowTables()
+    ft.meter_mod(MeterMod(MC_ADD, MeterConfig(1, 1, (MeterBand(MBT_DROP, 100),))), 0.0)
+    meter = ft.meters.get(1)
+    assert meter is not None
+    do(ft, "hard_timeout=1,in_port=1,actions=meter:1,output:2")
+    before = _state(ft)
+    with pytest.raises(RuntimeError), ft.transaction():
+        assert len(ft.expire(5.0)) == 1
+        ft.meter_mod(MeterMod(MC_DELETE, MeterConfig(1)), 5.0)
+        assert len(ft.meters) == 0
+        raise RuntimeError("abort")
+    assert _state(ft) == before and ft.meters.get(1) is meter and ft.meter_flow_count(1) == 1
+
+
+_OPS = st.lists(st.tuples(st.sampled_from(["add", "mod", "mod_strict", "del", "del_strict"]),
+                          st.integers(0, 1), st.sampled_from(_POOL), st.integers(0, 2),
+                          st.integers(0, 3), st.integers(1, 3)), max_size=12)
+
+
+def _apply(ft: FlowTables, ops: list, now: float) -> None:
+    for cmd, table, match, pri, cookie, port in ops:
+        ft.flow_mod(FlowMod(command=CMDS[cmd], match=match, priority=pri, table_id=table,
+                            actions=(Output(port),), new_cookie=cookie,
+                            flags=FlowFlags.RESET_COUNTS if port == 3 else FlowFlags(0)),
+                    now)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_OPS, _OPS)
+def test_aborted_transactions_leave_no_trace(setup: list, aborted: list) -> None:
+    ft = FlowTables()
+    _apply(ft, setup, 1.0)
+    for i, r in enumerate(ft):
+        r.account(i + 1, 10 * (i + 1), 2.0)
+    before = _state(ft)
+    lookups = {(t, p): ft.lookup(t, {"in_port": p, "dl_type": 0x800, "nw_src": 0x0A000001})
+               for t in (0, 1) for p in (1, 2, 3)}
+    with pytest.raises(KeyError), ft.transaction():
+        _apply(ft, aborted, 3.0)
+        raise KeyError("abort")
+    assert _state(ft) == before
+    assert lookups == {(t, p): ft.lookup(t, {"in_port": p, "dl_type": 0x800,
+                                             "nw_src": 0x0A000001})
+                       for t in (0, 1) for p in (1, 2, 3)}
+    assert sum(len(v) for v in ft._cookies.values()) == len(ft)

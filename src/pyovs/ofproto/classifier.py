@@ -46,7 +46,9 @@ Ties
 ----
 OpenFlow leaves the choice between overlapping rules of equal priority
 undefined, and so does OVS.  Here the choice is stable: subtables of equal
-maximum priority are ordered by creation, and the first subtable holding a
+maximum priority are ordered by when their mask first appeared in the
+classifier (even if the subtable has since emptied and come back, so that
+undoing changes restores the same choices), and the first subtable holding a
 matching rule of the winning priority wins.  Two rules of equal priority in
 one subtable cannot both match a packet unless they are the same match, and
 inserting an identical match and priority replaces the old rule (``insert``
@@ -226,14 +228,15 @@ class Subtable(Generic[R]):
 class Classifier(Generic[R]):
     """A set of rules, each a match and a priority, and the lookup among them."""
 
-    __slots__ = ("_conj", "_dirty", "_n", "_order", "_plan", "_seq", "_subtables", "_zero")
+    __slots__ = ("_conj", "_dirty", "_n", "_order", "_plan", "_seqs", "_subtables", "_zero")
 
     def __init__(self) -> None:
         self._subtables: dict[MaskKey, Subtable[R]] = {}
         self._order: list[Subtable[R]] = []
         self._dirty = False
         self._plan: list[_Step[R]] | None = None
-        self._seq = 0
+        self._seqs: dict[MaskKey, int] = {}
+        """Each mask ever seen -> its rank among equal maximum priorities."""
         self._n = 0
         self._conj: dict[int, tuple[Conj, ...]] = {}
         """id(rule) -> its conjunctions, for soft rules only."""
@@ -250,8 +253,7 @@ class Classifier(Generic[R]):
         mk = mask_key(rule.match)
         st = self._subtables.get(mk)
         if st is None:
-            st = Subtable[R](mk, self._seq)
-            self._seq += 1
+            st = Subtable[R](mk, self._seqs.setdefault(mk, len(self._seqs)))
             self._subtables[mk] = st
             self._order.append(st)
         key = st.rule_key(rule.match)

@@ -53,7 +53,8 @@ a priority.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -192,6 +193,9 @@ def age_secs(start: float, now: float) -> int:
 
 # --- rules -------------------------------------------------------------------------
 
+RuleState = tuple[ActionList, int, int, int, int, FlowFlags, float, float, float, int, int,
+                  frozenset[int], frozenset[int]]
+
 class Rule:
     """One flow in a table (OVS ``struct rule``).  Compared by identity."""
 
@@ -218,6 +222,17 @@ class Rule:
         self.n_packets = 0
         self.n_bytes = 0
         self.groups, self.meters = _referenced(actions)
+
+    def state(self) -> RuleState:
+        """What a flow_mod may change in place (for rolling a transaction back)."""
+        return (self.actions, self.cookie, self.idle_timeout, self.hard_timeout,
+                self.importance, self.flags, self.created, self.modified, self.used,
+                self.n_packets, self.n_bytes, self.groups, self.meters)
+
+    def restore(self, state: RuleState) -> None:
+        (self.actions, self.cookie, self.idle_timeout, self.hard_timeout, self.importance,
+         self.flags, self.created, self.modified, self.used, self.n_packets, self.n_bytes,
+         self.groups, self.meters) = state
 
     def account(self, packets: int, bytes_: int, now: float) -> None:
         """Credit a datapath's statistics to this rule."""
@@ -324,6 +339,18 @@ class FlowModResult:
         self.removed += other.removed
 
 
+class BundleError(OFError):
+    """A bundle's message ``index`` failed with ``cause``; nothing was applied."""
+
+    def __init__(self, index: int, cause: OFError) -> None:
+        super().__init__(cause.error, cause.detail, cause.version, cause.printed_as)
+        self.index = index
+        self.cause = cause
+
+
+_J_INSERT, _J_REMOVE, _J_CHANGE = 0, 1, 2
+
+
 @dataclass(frozen=True, slots=True)
 class _Criteria:
     """OVS ``struct rule_criteria``."""
@@ -367,6 +394,8 @@ class FlowTables:
         self._group_rules: dict[int, set[Rule]] = {}
         self._meter_rules: dict[int, set[Rule]] = {}
         self._expirable: set[Rule] = set()
+        self._journal: list[tuple[int, Rule, RuleState | None]] | None = None
+        """While a transaction is open: how to undo each change, in order."""
 
     @property
     def n_tables(self) -> int:
@@ -416,10 +445,84 @@ class FlowTables:
     def _insert(self, rule: Rule) -> None:
         self.tables[rule.table_id].cls.insert(rule, conjunctions(rule.actions))
         self._index(rule)
+        if self._journal is not None:
+            self._journal.append((_J_INSERT, rule, None))
 
     def _remove(self, rule: Rule) -> None:
         self.tables[rule.table_id].cls.remove(rule)
         self._unindex(rule)
+        if self._journal is not None:
+            self._journal.append((_J_REMOVE, rule, None))
+
+    def _begin_change(self, rule: Rule) -> None:
+        """Before a rule changes in place: journal it, take it out of the indexes."""
+        if self._journal is not None:
+            self._journal.append((_J_CHANGE, rule, rule.state()))
+        self._unindex(rule)
+
+    # --- transactions (bundles) ---------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside happens, or -- if it raises -- none of it does.
+
+        This is what an OpenFlow bundle commit needs (OVS ``do_bundle_commit``
+        reverts every message when one fails): flow_mods, group_mods and
+        meter_mods are undone (expiry and rule deletions too), the exception
+        propagates, and nothing the results said should be sent (flow_removed)
+        should be.  Lookups afterwards give exactly what they gave before.
+        Nested transactions join the outer one.
+        """
+        if self._journal is not None:
+            yield
+            return
+        journal: list[tuple[int, Rule, RuleState | None]] = []
+        groups = self.groups.snapshot()
+        meters = self.meters.snapshot()
+        self._journal = journal
+        try:
+            yield
+        except BaseException:
+            self._journal = None
+            for kind, rule, state in reversed(journal):
+                if kind == _J_INSERT:
+                    self._remove(rule)
+                elif kind == _J_REMOVE:
+                    self._insert(rule)
+                elif state is not None:
+                    self._unindex(rule)
+                    rule.restore(state)
+                    self.tables[rule.table_id].cls.set_conjunctions(
+                        rule, conjunctions(rule.actions))
+                    self._index(rule)
+            self.groups.restore(groups)
+            self.meters.restore(meters)
+            self.generation += 1
+            raise
+        finally:
+            self._journal = None
+
+    def bundle(self, mods: Sequence[FlowMod | GroupMod | MeterMod],
+               now: float) -> list[FlowModResult]:
+        """Apply ``mods`` atomically (an OpenFlow bundle commit).
+
+        Returns, per message, the flows it added, changed and deleted (for a
+        group_mod or meter_mod, the flows deleted with its groups or meters).
+        If one fails, everything is rolled back and ``BundleError`` says which.
+        """
+        results: list[FlowModResult] = []
+        with self.transaction():
+            for i, mod in enumerate(mods):
+                try:
+                    if isinstance(mod, FlowMod):
+                        results.append(self.flow_mod(mod, now))
+                    elif isinstance(mod, GroupMod):
+                        results.append(self.group_mod(mod, now)[1])
+                    else:
+                        results.append(self.meter_mod(mod, now)[1])
+                except OFError as e:
+                    raise BundleError(i, e) from e
+        return results
 
     def group_ref_count(self, group_id: int) -> int:
         """Rules whose actions name ``group_id`` (group statistics' ref_count)."""
@@ -550,7 +653,7 @@ class FlowTables:
             self._insert(rule)
             result.added.append(rule)
             return result
-        self._unindex(old)
+        self._begin_change(old)
         if fm.new_cookie != ALL_ONES64:
             old.cookie = fm.new_cookie
         old.idle_timeout = fm.idle_timeout
@@ -584,7 +687,7 @@ class FlowTables:
             return FlowModResult()
         self._check_actions(fm.actions)
         for rule in rules:
-            self._unindex(rule)
+            self._begin_change(rule)
             if modify_cookie and fm.new_cookie != ALL_ONES64:
                 rule.cookie = fm.new_cookie
             self._replace_actions(rule, fm, now)

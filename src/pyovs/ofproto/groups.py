@@ -477,6 +477,14 @@ class GroupTable:
     def get(self, group_id: int) -> Group | None:
         return self._groups.get(group_id)
 
+    def snapshot(self) -> dict[int, Group]:
+        """The table's state, for ``restore`` (a group_mod replaces, never mutates, groups)."""
+        return dict(self._groups)
+
+    def restore(self, snapshot: dict[int, Group]) -> None:
+        self._groups = dict(snapshot)
+        self.generation += 1
+
     def exists(self, group_id: int) -> bool:
         return group_id in self._groups
 

@@ -29,6 +29,7 @@ Sans-IO: time is ``now`` in seconds, a float, passed to every call.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -153,6 +154,19 @@ class MeterTable:
 
     def get(self, meter_id: int) -> Meter | None:
         return self._meters.get(meter_id)
+
+    def snapshot(self) -> dict[int, tuple[Meter, Meter]]:
+        """The table's state, for ``restore``: each meter and a copy of it as it is now
+        (meter_mod modifies meters in place)."""
+        return {mid: (m, copy.deepcopy(m)) for mid, m in self._meters.items()}
+
+    def restore(self, snapshot: dict[int, tuple[Meter, Meter]]) -> None:
+        """Put the meters of ``snapshot`` back as they were, keeping their identity."""
+        for meter, saved in snapshot.values():
+            meter.config, meter.created, meter.used = saved.config, saved.created, saved.used
+            meter.packet_count, meter.byte_count = saved.packet_count, saved.byte_count
+            meter.bands, meter.max_delta_t = saved.bands, saved.max_delta_t
+        self._meters = {mid: meter for mid, (meter, _) in snapshot.items()}
 
     def exists(self, meter_id: int) -> bool:
         """Whether a meter action may name ``meter_id`` (``ofproto_fix_meter_action``)."""
