@@ -232,7 +232,9 @@ def test_select_dp_hash_method() -> None:
     up = {0, 1}
     live = Liveness(lambda p: p in up)
     assert g.dp_hash_request({}) == (1, 0)
-    assert g.select_bucket({}, live) is None
+    # Without a dp_hash (no recirculation), the default method chooses.
+    assert g.select_bucket(tcp(1, 2, 3, 4), live) is g.select_bucket(tcp(2, 1, 4, 3), live)
+    assert g.select_bucket(tcp(1, 2, 3, 4), live) is not None
     wc: dict[str, int] = {}
     first = g.select_bucket({"dp_hash": 0x1234}, live, wc)
     assert first is g.hash_map[0x4] and wc == {"dp_hash": 0xF}

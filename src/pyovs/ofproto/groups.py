@@ -373,12 +373,16 @@ class Group:
         """The bucket a select group uses for ``flow`` (OVS ``pick_select_group``).
 
         ``wc`` receives the flow bits the choice depended on.  A dp_hash group
-        returns None until the flow has a dp_hash (see ``dp_hash_request``).
+        needs the flow's dp_hash: OVS has the datapath compute it and
+        recirculates (see ``dp_hash_request``); a caller that has not done so
+        gets the choice of the default method instead.
         """
         if self.method == SEL_DP_HASH:
             dp_hash = flow.get("dp_hash", 0)
             if not dp_hash:
-                return None
+                if wc is not None:
+                    mask_symmetric_l4(flow, wc)
+                return self.best_live_bucket(live, flow_hash_symmetric_l4(flow, 0))
             mask = len(self.hash_map) - 1
             if wc is not None:
                 wc["dp_hash"] = wc.get("dp_hash", 0) | mask
