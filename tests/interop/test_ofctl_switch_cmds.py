@@ -5,7 +5,7 @@ The bridge is ``test_ofctl_switch``'s (pyovsdb-server, the real
 only).  Every command runs through both tools in OpenFlow 1.0, 1.3 and
 1.5 and must print the same stdout and stderr and exit the same way, with
 durations masked.  Commands that change the switch run from the same
-starting state for each tool (``same_mod``: real tool, undo, pyovs, undo),
+starting state for each tool (``_same_from``: set up, run, dump, undo),
 so that "already exists" errors and the like come out the same too.
 ``monitor`` runs for both tools at once while a packet-in (packet-out to
 CONTROLLER), a flow removal and a port addition/removal happen; the
@@ -57,15 +57,26 @@ def _same(env: dict[str, str]) -> Same:
     return same
 
 
-def _same_mod(env: dict[str, str], undo: tuple[str, ...]) -> Same:
-    """Run a changing command with each tool from the same state, undoing after each."""
+def _same_from(env: dict[str, str], setup: list[tuple[str, ...]], undo: tuple[str, ...],
+               check: tuple[str, ...]) -> Same:
+    """Run a changing command with each tool from the same state.
+
+    For each tool: ``setup`` (real ovs-ofctl, after ``-O`` and the bridge),
+    the command, then ``check`` (a dump, real ovs-ofctl) and ``undo``.  The
+    command's output and the state it left must be the same.
+    """
     def same(*args: str) -> str:
-        theirs = _masked(_run(REAL_OFCTL, env, *args))
-        _run(REAL_OFCTL, env, *args[:2], *undo)
-        ours = _masked(_run(PYOVS_OFCTL, env, *args))
-        _run(REAL_OFCTL, env, *args[:2], *undo)
-        assert ours == theirs, (args, ours, theirs)
-        return ours[1] + ours[2]
+        o, bridge = args[:2], "br0"
+        results = []
+        for tool in (REAL_OFCTL, PYOVS_OFCTL):
+            for step in setup:
+                _run(REAL_OFCTL, env, *o, step[0], bridge, *step[1:])
+            result = _masked(_run(tool, env, *args))
+            after = _masked(_run(REAL_OFCTL, env, *o, check[0], bridge, *check[1:]))
+            _run(REAL_OFCTL, env, *o, undo[0], bridge, *undo[1:])
+            results.append((result, after))
+        assert results[0] == results[1], (args, results)
+        return results[1][0][1] + results[1][0][2]
     return same
 
 
@@ -101,7 +112,8 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_groups(env: dict[str, str], version: str) -> None:
     same = _same(env)
-    mod = _same_mod(env, ("del-groups",))
+    undo, check = ("del-groups",), ("dump-groups",)
+    mod = _same_from(env, [], undo, check)
     o = ("-O", version)
     for text in ("group_id=1,type=all,bucket=output:1,bucket=output:2",
                  "group_id=2,type=select,selection_method=hash,fields=ip_src,"
@@ -114,30 +126,35 @@ def test_groups(env: dict[str, str], version: str) -> None:
                  "group_id=9,type=all,bucket_id=5,bucket=output:1"):
         mod(*o, "add-group", "br0", text)
     mod(*o, "add-group", "br0")
-    same(*o, "add-group", "br0", "group_id=1,type=all,bucket=output:1,bucket=output:2")
-    same(*o, "add-group", "br0", "group_id=1,type=all,bucket=output:3")
-    same(*o, "add-group", "br0", "group_id=2,type=select,bucket=output:1")
+    groups = [("add-group", "group_id=1,type=all,bucket=output:1,bucket=output:2"),
+              ("add-group", "group_id=2,type=select,bucket=output:1,bucket=output:2")]
+    with_groups = _same_from(env, groups, undo, check)
+    with_groups(*o, "add-group", "br0", "group_id=1,type=all,bucket=output:3")
+    with_groups(*o, "mod-group", "br0", "group_id=1,type=indirect,bucket=output:3")
+    with_groups(*o, "mod-group", "br0", "group_id=99,type=all,bucket=output:3")
+    with_groups(*o, "--may-create", "mod-group", "br0", "group_id=99,type=all,bucket=output:3")
+    with_groups(*o, "insert-buckets", "br0",
+                "group_id=2,command_bucket_id=last,bucket=output:4")
+    with_groups(*o, "insert-buckets", "br0", "group_id=2,bucket=output:4")
+    with_groups(*o, "remove-buckets", "br0", "group_id=2,command_bucket_id=first")
+    with_groups(*o, "del-groups", "br0", "group_id=1")
+    with_groups(*o, "del-groups", "br0", "group_id=1,type=all")
+    with_groups(*o, "del-groups", "br0")
+    for step in groups:
+        _run(REAL_OFCTL, env, *o, step[0], "br0", step[1])
     assert "group_id=1" in same(*o, "dump-groups", "br0")
     same(*o, "dump-groups", "br0", "1")
     same(*o, "dump-group-stats", "br0")
     same(*o, "dump-group-stats", "br0", "group_id=1")
     same(*o, "dump-group-stats", "br0", "group_id=x")
-    same(*o, "mod-group", "br0", "group_id=1,type=indirect,bucket=output:3")
-    same(*o, "mod-group", "br0", "group_id=99,type=all,bucket=output:3")
-    same(*o, "insert-buckets", "br0", "group_id=2,command_bucket_id=last,bucket=output:4")
-    same(*o, "insert-buckets", "br0", "group_id=2,bucket=output:4")
-    same(*o, "remove-buckets", "br0", "group_id=2,command_bucket_id=first")
-    same(*o, "dump-groups", "br0")
-    same(*o, "del-groups", "br0", "group_id=1")
-    same(*o, "del-groups", "br0", "group_id=1,type=all")
-    same(*o, "del-groups", "br0")
-    assert "group_id" not in same(*o, "dump-groups", "br0")
+    _run(REAL_OFCTL, env, *o, "del-groups", "br0")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_meters(env: dict[str, str], version: str) -> None:
     same = _same(env)
-    mod = _same_mod(env, ("del-meters",))
+    undo, check = ("del-meters",), ("dump-meters",)
+    mod = _same_from(env, [], undo, check)
     o = ("-O", version)
     for text in ("meter=1,kbps,band=type=drop,rate=100",
                  "meter=2,pktps,burst,stats,bands=type=drop,rate=100,burst_size=10",
@@ -146,17 +163,20 @@ def test_meters(env: dict[str, str], version: str) -> None:
                  "meter=0,kbps,band=type=drop,rate=1", "meter=3,kbps,band=type=drop,rate=1,x=1",
                  "meter=3,kbps,band=type=drop,rate=1,burst_size=4"):
         mod(*o, "add-meter", "br0", text)
-    same(*o, "add-meter", "br0", "meter=1,kbps,band=type=drop,rate=100")
-    same(*o, "add-meter", "br0", "meter=1,kbps,band=type=drop,rate=100")
+    meters = [("add-meter", "meter=1,kbps,band=type=drop,rate=100")]
+    with_meters = _same_from(env, meters, undo, check)
+    with_meters(*o, "add-meter", "br0", "meter=1,kbps,band=type=drop,rate=100")
+    with_meters(*o, "mod-meter", "br0", "meter=1,pktps,band=type=drop,rate=200")
+    with_meters(*o, "del-meter", "br0", "meter=7")
+    with_meters(*o, "del-meter", "br0", "meter=1")
+    with_meters(*o, "del-meters", "br0")
+    _run(REAL_OFCTL, env, *o, *meters[0][:1], "br0", *meters[0][1:])
     same(*o, "dump-meters", "br0")
     same(*o, "dump-meter", "br0", "meter=1")
     same(*o, "dump-meters", "br0", "meter=x")
     same(*o, "meter-stats", "br0")
     same(*o, "meter-stats", "br0", "meter=1")
-    same(*o, "mod-meter", "br0", "meter=1,pktps,band=type=drop,rate=200")
-    same(*o, "del-meter", "br0", "meter=7")
-    same(*o, "del-meter", "br0", "meter=1")
-    same(*o, "del-meters", "br0")
+    _run(REAL_OFCTL, env, *o, "del-meters", "br0")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -195,20 +215,33 @@ def test_offline_and_errors(env: dict[str, str], tmp_path: Path) -> None:
     same("ofp-parse", str(tmp_path / "missing"))
 
 
-def _monitor(env: dict[str, str], version: str, *args: str) -> list[str]:
-    """Both tools' monitor output while a packet-in, a flow removal and a port add happen."""
-    procs = [subprocess.Popen([str(tool), "-O", version, "monitor", "br0", *args],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=env)
-             for tool in (REAL_OFCTL, PYOVS_OFCTL)]
+def _monitor(env: dict[str, str], tmp: Path, version: str, *args: str) -> list[str]:
+    """Both tools' monitor output while a packet-in, a flow removal and a port add happen.
+
+    The monitors are ready when each has printed a warm-up packet-in; what
+    each prints after that point is compared.
+    """
+    o = ("-O", version)
+    logs = [tmp / f"{tool.name}.{version}.err" for tool in (REAL_OFCTL, PYOVS_OFCTL)]
+    procs = []
+    for tool, log in zip((REAL_OFCTL, PYOVS_OFCTL), logs, strict=True):
+        with log.open("w") as f:
+            procs.append(subprocess.Popen([str(tool), *o, "monitor", "br0", *args],
+                                          stdout=f, stderr=f, text=True, env=env))
     try:
-        time.sleep(1.5)
-        o = ("-O", version)
+        deadline = time.monotonic() + 20
+        while not all("PACKET_IN" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, "monitors did not start"
+            _run(REAL_OFCTL, env, *o, "packet-out", "br0",
+                 f"in_port=LOCAL packet={PACKET} actions=controller")
+            time.sleep(0.3)
+        time.sleep(0.5)
+        starts = [len(log.read_text()) for log in logs]
         _run(REAL_OFCTL, env, *o, "packet-out", "br0",
              f"in_port=LOCAL packet={PACKET} actions=controller")
         _run(REAL_OFCTL, env, *o, "add-flow", "br0", "priority=7,tcp,send_flow_rem,actions=drop")
         _run(REAL_OFCTL, env, *o, "del-flows", "br0", "tcp")
-        port = f"pm{version[-2:]}"
+        port = f"pm{version[-2:]}{len(args)}"
         vsctl = [str(PYOVS_VSCTL), "--timeout=20"]
         subprocess.run([*vsctl, "add-port", "br0", port, "--", "set", "Interface", port,
                         "type=internal"], env=env, check=True, capture_output=True)
@@ -220,23 +253,24 @@ def _monitor(env: dict[str, str], version: str, *args: str) -> list[str]:
         for p in procs:
             p.send_signal(signal.SIGTERM)
     outs = []
-    for p in procs:
-        out, err = p.communicate(timeout=20)
+    for p, log, start in zip(procs, logs, starts, strict=True):
+        p.wait(timeout=20)
         assert p.returncode == -signal.SIGTERM
-        outs.append(_LOG_TIME.sub("TIME|", _DURATION.sub(r"\1X", out + err)))
+        outs.append(_LOG_TIME.sub("TIME|", _DURATION.sub(r"\1X", log.read_text()[start:])))
     return outs
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_monitor(env: dict[str, str], version: str) -> None:
-    theirs, ours = _monitor(env, version, "65534")
+def test_monitor(env: dict[str, str], tmp_path: Path, version: str) -> None:
+    theirs, ours = _monitor(env, tmp_path, version, "65534")
     assert ours == theirs
     assert "PACKET_IN" in ours and "OFPT_FLOW_REMOVED" in ours
     assert "PORT_STATUS" in ours and "ADD:" in ours
 
 
-def test_monitor_packet_in_format(env: dict[str, str]) -> None:
-    theirs, ours = _monitor(env, "OpenFlow10", "-P", "openflow10", "100", "invalid_ttl")
+def test_monitor_packet_in_format(env: dict[str, str], tmp_path: Path) -> None:
+    theirs, ours = _monitor(env, tmp_path, "OpenFlow10", "-P", "openflow10", "100",
+                            "invalid_ttl")
     assert ours == theirs
     assert "OFPT_PACKET_IN (xid=0x0)" in ours
 
@@ -245,10 +279,10 @@ def test_monitor_timestamp(env: dict[str, str]) -> None:
     for tool in (REAL_OFCTL, PYOVS_OFCTL):
         p = subprocess.Popen([str(tool), "--timestamp", "monitor", "br0", "65534"],
                              stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(1)
-        _run(REAL_OFCTL, env, "packet-out", "br0",
-             f"in_port=LOCAL packet={PACKET} actions=controller")
-        time.sleep(1)
+        for _ in range(10):
+            time.sleep(0.3)
+            _run(REAL_OFCTL, env, "packet-out", "br0",
+                 f"in_port=LOCAL packet={PACKET} actions=controller")
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=20)
         assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}: NXT_PACKET_IN2 ", err), err

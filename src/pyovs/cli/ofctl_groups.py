@@ -103,14 +103,14 @@ class GroupCommands(SwitchBase):
 
     def _group_file(self, args: list[str], command: int) -> None:
         name = args[0]
-        self._accept_names(name)
+        port_map, table_map = self._accept_names(name)
         if command == GC_ADD:
             command = LINE_COMMAND
         gms: list[GroupMod] = []
         usable = (1 << 9) - 1
         for number, text in read_lines(args[1]):
             try:
-                gm, got = parse_group_mod(text, command, self._lazy_port_map(name))
+                gm, got = parse_group_mod(text, command, port_map, table_map)
             except ParseError as e:
                 raise Fatal(f"{args[1]}:{number}: {e}") from None
             gms.append(gm)
@@ -122,10 +122,10 @@ class GroupCommands(SwitchBase):
             self._group_file(args, command)
             return
         name = args[0]
-        self._accept_names(name)
+        port_map, table_map = self._accept_names(name)
         try:
             gm, usable = parse_group_mod(args[1] if len(args) > 1 else "", command,
-                                         self._lazy_port_map(name))
+                                         port_map, table_map)
         except ParseError as e:
             raise Fatal(str(e)) from None
         self._send_group_mods(name, [gm], usable)
@@ -152,10 +152,10 @@ class GroupCommands(SwitchBase):
     def dump_group_stats(self, args: list[str]) -> None:
         """``dump-group-stats SWITCH [GROUP]`` (GROUP as del-groups text)."""
         name = args[0]
-        self._accept_names(name)
+        port_map, table_map = self._accept_names(name)
         try:
             gm, _ = parse_group_mod(args[1] if len(args) > 1 else "", GC_DELETE,
-                                    self._lazy_port_map(name))
+                                    port_map, table_map)
         except ParseError as e:
             raise Fatal(str(e)) from None
         v = self._vconn(name)

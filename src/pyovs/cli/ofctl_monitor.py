@@ -30,14 +30,14 @@ import time
 from typing import Final
 
 from pyovs.cli.cmdline import Command, Fatal
+from pyovs.cli.ofctl_flowio import FlowVconn, XidCounter
 from pyovs.cli.ofctl_swbase import VLOG, SwitchBase, port_from_string
-from pyovs.cli.ofctl_target import open_target
-from pyovs.cli.ofctl_vconn import Vconn
 from pyovs.openflow import codec
 from pyovs.openflow.act_text import parse_actions
 from pyovs.openflow.act_wire import atoi
 from pyovs.openflow.actions import ParseCtx
 from pyovs.openflow.codec import Message
+from pyovs.openflow.connection import Closed, Received, Reply
 from pyovs.openflow.ctext import parse_key_value
 from pyovs.openflow.errors import ParseError
 from pyovs.openflow.fields import FIELD_BY_NAME, PIPELINE_FIELDS
@@ -165,6 +165,34 @@ def _fatal_signal(signum: int, _frame: object) -> None:
     os.kill(os.getpid(), signum)
 
 
+class MonitorVconn(FlowVconn):
+    """A connection that also hands over whatever the switch sends (``vconn_recv``)."""
+
+    def __init__(self, name: str, versions: int, xids: XidCounter) -> None:
+        super().__init__(name, versions, xids)
+        self.conn.auto_echo = False
+        self._queue: list[Message] = []
+
+    def send_message(self, msg: Message) -> None:
+        """Send an already built message (an echo reply) as it is."""
+        self.conn.send_message(msg)
+        self._flush()
+
+    def recv(self) -> Message | None:
+        """The next message from the switch; None when it hangs up."""
+        while not self._queue:
+            try:
+                events = self._receive()
+            except Fatal:
+                return None
+            for event in events:
+                if isinstance(event, (Received, Reply)):
+                    self._queue.append(event.message)
+                elif isinstance(event, Closed):
+                    return None
+        return self._queue.pop(0)
+
+
 class MonitorCommands(SwitchBase):
     """Packets and asynchronous messages."""
 
@@ -172,8 +200,8 @@ class MonitorCommands(SwitchBase):
         """``packet-out SWITCH TEXT`` or ``packet-out SWITCH IN_PORT ACTIONS PACKET...``."""
         name = args[0]
         if len(args) > 3:
-            self._accept_names(name)
-            ctx = ParseCtx(port_map=self._lazy_port_map(name))
+            port_map, table_map = self._accept_names(name)
+            ctx = ParseCtx(port_map=port_map, table_map=table_map)
             try:
                 actions = parse_actions(args[2], ctx, allow_instructions=False)
             except ParseError as e:
@@ -190,9 +218,9 @@ class MonitorCommands(SwitchBase):
             finally:
                 v.close()
         elif len(args) == 2:
-            self._accept_names(name)
+            port_map, table_map = self._accept_names(name)
             try:
-                po, usable = parse_packet_out(args[1], self._lazy_port_map(name))
+                po, usable = parse_packet_out(args[1], port_map, table_map)
             except ParseError as e:
                 raise Fatal(str(e)) from None
             v, _ = self._open_for_mod(name, usable)
@@ -212,14 +240,14 @@ class MonitorCommands(SwitchBase):
                 found = arg
         return found
 
-    def _config(self, v: Vconn) -> SwitchConfig:
+    def _config(self, v: FlowVconn) -> SwitchConfig:
         """``fetch_switch_config``."""
         reply = v.transact(GetConfigRequest())[-1]
         if not isinstance(reply.body, SwitchConfig):
             raise Fatal(f"{v.name}: bad reply to config request")
         return reply.body
 
-    def _set_config(self, v: Vconn, config: SwitchConfig) -> None:
+    def _set_config(self, v: FlowVconn, config: SwitchConfig) -> None:
         self._noreply(v, config, "OFPT_SET_CONFIG")
 
     def monitor(self, args: list[str]) -> None:
@@ -231,8 +259,7 @@ class MonitorCommands(SwitchBase):
             self.opts.versions &= _INVALID_TTL_VERSIONS
         pin_format = self._option("--packet-in-format")
         preferred = packet_in_format(pin_format) if pin_format is not None else None
-        v = self._vconn(args[0])
-        v.conn.auto_echo = False
+        v = MonitorVconn(args[0], self.opts.versions, self.xids)
         for arg in args[1:]:
             if arg[:1].isdigit():
                 config = self._config(v)
@@ -249,31 +276,27 @@ class MonitorCommands(SwitchBase):
                 raise Fatal(f'{arg}: unsupported "monitor" argument')
         if preferred is not None:
             self._noreply(v, SetPacketInFormat(preferred))
-        elif (v.transact_noreply(SetPacketInFormat(2)) is not None and v.version == 1):
-            v.transact_noreply(SetPacketInFormat(1))
+        elif (v.transact_multiple_noreply([v.encode(SetPacketInFormat(2))]) is not None
+              and v.version == 1):
+            v.transact_multiple_noreply([v.encode(SetPacketInFormat(1))])
         self._monitor_loop(v, reply_to_echo=True)
 
     def snoop(self, args: list[str]) -> None:
         """``snoop SWITCH``: the traffic of the switch's controller connections."""
         name = args[0]
-        sock = None
+        target = name
         if ":" not in name:
             rundir = os.environ.get("OVS_RUNDIR", "/var/run/openvswitch")
             for path in (name, f"{rundir}/{name}.snoop"):
-                try:
-                    sock = open_target(f"unix:{path}")
+                if os.path.exists(path):
+                    target = f"unix:{path}"
                     break
-                except Fatal:
-                    continue
-            if sock is None:
+            else:
                 raise Fatal(f"{name} is not a bridge or a socket")
-        else:
-            sock = open_target(name)
-        v = Vconn(sock, self.opts.versions, name, self.xids)
-        v.conn.auto_echo = False
-        self._monitor_loop(v, reply_to_echo=False)
+        self._monitor_loop(MonitorVconn(target, self.opts.versions, self.xids),
+                           reply_to_echo=False)
 
-    def _monitor_loop(self, v: Vconn, reply_to_echo: bool) -> None:
+    def _monitor_loop(self, v: MonitorVconn, reply_to_echo: bool) -> None:
         stamp = self._option("--timestamp") is not None
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, _fatal_signal)
