@@ -27,8 +27,13 @@ switch under test joining the two switch-side veth ends:
 Both OVS variants are configured the way the namespace tutorial does it
 (``add-br br0 -- set bridge br0 datapath_type=netdev``, ``add-port`` twice,
 without ``--no-wait``), so they are standalone learning switches (NORMAL).
-One variant runs at a time, so the daemons and the iperf3 processes of one
-do not compete with another's.
+All variants are set up first, each in its own namespaces (two netdev
+ovs-vswitchds cannot share one), then every figure is taken round-robin:
+TCP run 1 on each variant, then run 2, and so on.  Only one variant carries
+traffic at a time; the others' daemons sit idle.  Interleaving matters on a
+shared 2-CPU machine: other processes' load comes and goes, and spread over
+all variants it distorts the ratios less than if it fell on one variant's
+whole phase.
 
 Figures, each the median over its runs: ping RTT (``ping -i 0.05``, 20
 echoes after a warm-up, or a raw-socket pinger when iputils ping is
@@ -402,8 +407,8 @@ def wait_forwarding(topo: Topology, timeout: float = 30) -> float:
     raise BenchError(f"no ping reply a -> b within {timeout:.0f} s")
 
 
-@contextlib.contextmanager
-def iperf_server(topo: Topology) -> Iterator[None]:
+def iperf_server(topo: Topology) -> subprocess.Popen[bytes]:
+    """Start the iperf3 server in ``b`` (stopped with the topology)."""
     assert IPERF3 is not None
     proc = topo.spawn(topo.ns_b, IPERF3, "-s", "-B", ADDR_B, "-p", str(IPERF_PORT))
     deadline = time.monotonic() + 10
@@ -411,10 +416,7 @@ def iperf_server(topo: Topology) -> Iterator[None]:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise BenchError("the iperf3 server did not start")
         time.sleep(0.05)
-    try:
-        yield
-    finally:
-        _reap(proc)
+    return proc
 
 
 def iperf_client(topo: Topology, seconds: int, *extra: str) -> dict[str, Any]:
@@ -422,11 +424,11 @@ def iperf_client(topo: Topology, seconds: int, *extra: str) -> dict[str, Any]:
     argv = in_ns(topo.ns_a, IPERF3, "-c", ADDR_B, "-p", str(IPERF_PORT), "-t", str(seconds),
                  "-J", "--connect-timeout", "5000", *extra)
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 40,
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 25,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise BenchError(f"iperf3 client did not finish within {seconds + 40} s "
-                         "(the transfer stalled)") from None
+        raise BenchError(f"iperf3 client did not finish within {seconds + 25} s "
+                         "(the transfer or iperf3's control connection stalled)") from None
     try:
         data: dict[str, Any] = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -469,109 +471,190 @@ def udp_run(topo: Topology, seconds: int, rate: str) -> UdpRun:
 # One variant
 
 
-def run_variant(variant: str, s: Settings, args: argparse.Namespace, tmp: str,
-                results: Results) -> None:
-    token = secrets.token_hex(3)
-    with contextlib.ExitStack() as stack:
-        topo = Topology(token, stack)
-        topo.build()
-        switch: OvsSwitch | None = None
+class Bench:
+    """One variant's topology and switch, measured a figure at a time."""
+
+    def __init__(self, variant: str, stack: contextlib.ExitStack, tmp: str,
+                 results: Results) -> None:
+        self.variant = variant
+        self.results = results
+        self.topo = Topology(secrets.token_hex(3), stack)
+        self.topo.build()
+        self.switch: OvsSwitch | None = None
         if variant == "linux":
-            LinuxBridge(topo)
+            LinuxBridge(self.topo)
         else:
             if variant == "real-txoff":
                 assert ETHTOOL is not None
-                for ns, ifname in ((topo.ns_a, topo.if_a), (topo.ns_b, topo.if_b)):
+                for ns, ifname in ((self.topo.ns_a, self.topo.if_a),
+                                   (self.topo.ns_b, self.topo.if_b)):
                     sh(*in_ns(ns, ETHTOOL, "-K", ifname, "tx", "off"))
-            switch = OvsSwitch("pyovs" if variant == "pyovs" else "real", topo, tmp,
-                               tso=variant == "real-tso")
-        pid = switch.pid if switch else None
-        diagnosed = False
-
-        def failed(keys: list[str], what: str, e: BaseException) -> None:
-            nonlocal diagnosed
-            why = f"{what}: {e}"
-            log(f"  {variant}: FAILED {why}")
-            results.fail(keys, variant, why)
-            if switch is not None and not diagnosed:
-                diagnosed = True
-                text = f"{variant}: {why}\n{switch.diagnose()}"
-                results.diagnostics.append(text)
-                log(text)
-
+            self.switch = OvsSwitch("pyovs" if variant == "pyovs" else "real", self.topo, tmp,
+                                    tso=variant == "real-tso")
+        self.pid = self.switch.pid if self.switch else None
+        self.broken: set[str] = set()  # "all", "tcp", "udp": what not to try again
+        self.diagnosed = False
+        self.rtts: list[float] = []
+        self.sent = 0
+        self.failures: dict[str, int] = {}
+        self.iperf: subprocess.Popen[bytes] | None = None
         try:
-            took = wait_forwarding(topo)
+            took = wait_forwarding(self.topo)
         except BenchError as e:
-            failed([m.key for m in METRICS], "first ping", e)
+            self.failed([m.key for m in METRICS], "all", "first ping", e)
             return
         log(f"  {variant}: forwarding after {took:.1f} s")
-        ping_rtts(topo, 3)  # warm the caches and the MAC tables
-        rtts = ping_rtts(topo, s.pings)
-        if rtts:
-            results.add("rtt", variant, statistics.median(rtts))
-            log(f"  {variant}: ping {len(rtts)}/{s.pings} replies, median "
-                f"{statistics.median(rtts):.3f} ms, min {min(rtts):.3f}, max {max(rtts):.3f}")
+        self.iperf = iperf_server(self.topo) if IPERF3 is not None else None
+
+    def failed(self, keys: list[str], part: str, what: str, e: BaseException) -> None:
+        """Record a failed run: diagnostics the first time, give up on ``part`` the
+        second time, and restart the iperf3 server (a stuck one would fail the rest)."""
+        why = f"{what}: {e}"
+        log(f"  {self.variant}: FAILED {why}")
+        if (keys[0], self.variant) in self.results.values:  # else the table says FAILED
+            self.results.notes.append(f"{self.variant}: a run failed: {why}")
+        self.results.fail(keys, self.variant, why)
+        self.failures[part] = self.failures.get(part, 0) + 1
+        if self.failures[part] >= 2 or part in ("all", "ping"):
+            self.broken.add(part)
+        if not self.diagnosed:
+            self.diagnosed = True
+            self.results.diagnostics.append(self.diagnose(why))
+        if self.iperf is not None and part in ("tcp", "udp"):
+            _reap(self.iperf)
+            self.iperf = iperf_server(self.topo)
+
+    def diagnose(self, why: str) -> str:
+        after = ping_rtts(self.topo, 5, 0.1)
+        lines = [f"--- {self.variant}: {why}",
+                 f"ping a -> b after the failure: {len(after)}/5 replies",
+                 "$ ss -tnio (in a)",
+                 sh(*in_ns(self.topo.ns_a, "ss", "-tnio"), check=False).stdout.strip()]
+        if self.switch is not None:
+            lines.append(self.switch.diagnose())
+        text = "\n".join(lines)
+        log(text)
+        return text
+
+    def ping(self, count: int, last: bool) -> None:
+        """``count`` more echoes; on the ``last`` round, the median of them all."""
+        ping_rtts(self.topo, 2)  # warm the caches and the MAC tables
+        rtts = ping_rtts(self.topo, count)
+        self.rtts += rtts
+        self.sent += count
+        log(f"  {self.variant}: ping {len(rtts)}/{count} replies"
+            + (f", median {statistics.median(rtts):.3f} ms, min {min(rtts):.3f}, max "
+               f"{max(rtts):.3f}" if rtts else ""))
+        if not last:
+            return
+        if self.rtts:
+            self.results.add("rtt", self.variant, statistics.median(self.rtts))
         else:
-            failed(["rtt"], "ping", BenchError(f"no reply to {s.pings} pings"))
+            self.failed(["rtt"], "ping", "ping", BenchError(f"no reply to {self.sent} pings"))
+
+    def tcp(self, s: Settings, r: int) -> None:
+        pid, variant = self.pid, self.variant
+        ticks = cpu_ticks(pid) if pid else 0
+        t0 = time.monotonic()
+        try:
+            gbps, retr = tcp_run(self.topo, s.tcp_seconds)
+        except BenchError as e:
+            self.failed(["tcp", "tcp_cpu"], "tcp", f"TCP run {r + 1}", e)
+            return
+        self.results.add("tcp", variant, gbps)
+        cpu = ""
+        if pid:
+            pct = 100 * cpu_seconds(pid, ticks) / (time.monotonic() - t0)
+            self.results.add("tcp_cpu", variant, pct)
+            cpu = f", vswitchd CPU {pct:.0f}%"
+        log(f"  {variant}: TCP run {r + 1}/{s.tcp_runs}: {gbps:.2f} Gbit/s, "
+            f"{retr} retransmits{cpu}")
+
+    def udp(self, s: Settings, r: int, rate: str) -> None:
+        pid, variant, topo, add = self.pid, self.variant, self.topo, self.results.add
+        ticks = cpu_ticks(pid) if pid else 0
+        sw_in = link_packets(topo.ns_s, topo.sw_a)[0]
+        sw_out = link_packets(topo.ns_s, topo.sw_b)[1]
+        full = rcvbuf_errors(topo.ns_b)
+        t0 = time.monotonic()
+        try:
+            u = udp_run(topo, s.udp_seconds, rate)
+        except BenchError as e:
+            self.failed([m.key for m in METRICS if m.key.startswith("udp")], "udp",
+                        f"UDP run {r + 1}", e)
+            return
+        wall = time.monotonic() - t0
+        sw_in = link_packets(topo.ns_s, topo.sw_a)[0] - sw_in
+        sw_out = link_packets(topo.ns_s, topo.sw_b)[1] - sw_out
+        full = rcvbuf_errors(topo.ns_b) - full
+        add("udp_rx", variant, u.rx_pps / 1000)
+        add("udp_tx", variant, u.tx_pps / 1000)
+        add("udp_loss", variant, u.loss_pct)
+        add("udp_fwd", variant, sw_out / s.udp_seconds / 1000)
+        add("udp_sw_loss", variant, 100 * max(0, sw_in - sw_out) / max(1, sw_in))
+        cpu = ""
+        if pid:
+            used = cpu_seconds(pid, ticks)
+            add("udp_cpu", variant, 100 * used / wall)
+            add("udp_cost", variant, 1e6 * used / max(1, sw_out))
+            cpu = (f", vswitchd CPU {100 * used / wall:.0f}% "
+                   f"({1e6 * used / max(1, sw_out):.1f} us per packet out)")
+        log(f"  {variant}: UDP run {r + 1}/{s.udp_runs}: received "
+            f"{u.rx_pps / 1000:.1f} kpps of {u.tx_pps / 1000:.1f} kpps sent, "
+            f"loss {u.loss_pct:.1f}%; the switch got {sw_in:,} packets and sent "
+            f"{sw_out:,}; the receiver's full socket dropped {full:,}{cpu}")
+
+
+_SETUP_FAILURES = (BenchError, peers.ServerError, OSError, subprocess.SubprocessError,
+                   ValueError, KeyError, IndexError, TypeError)
+
+
+def run_all(variants: list[str], s: Settings, args: argparse.Namespace, tmp: str,
+            results: Results) -> None:
+    """Set every variant up, then take each figure round-robin over them.
+
+    Interleaving the runs spreads the other processes' varying load over all
+    variants instead of charging one variant's whole phase with it.
+    """
+    with contextlib.ExitStack() as stack:
+        benches: list[Bench] = []
+        for v in variants:
+            log(f"{v}: setting up")
+            try:
+                benches.append(Bench(v, stack, tmp, results))
+            except _SETUP_FAILURES as e:
+                why = f"setup: {type(e).__name__}: {str(e).strip()[:500]}"
+                log(f"  {v}: FAILED {why}")
+                results.fail([m.key for m in METRICS], v, why)
+        live = [b for b in benches if "all" not in b.broken]
+        log("ping")
+        rounds = max(1, s.tcp_runs)
+        for r in range(rounds):
+            for b in live:
+                b.ping(s.pings // rounds, r == rounds - 1)
         if IPERF3 is None:
             return
-        with iperf_server(topo):
-            for r in range(s.tcp_runs):
-                ticks = cpu_ticks(pid) if pid else 0
-                t0 = time.monotonic()
+        log("TCP")
+        for r in range(s.tcp_runs):
+            for b in live:
+                if "tcp" not in b.broken:
+                    b.tcp(s, r)
+        log("UDP")
+        for r in range(s.udp_runs):
+            for b in live:
+                if "udp" not in b.broken:
+                    b.udp(s, r, args.udp_rate)
+        for b in live:
+            if args.profile and b.variant == "pyovs" and b.pid:
                 try:
-                    gbps, retr = tcp_run(topo, s.tcp_seconds)
-                except BenchError as e:
-                    failed(["tcp", "tcp_cpu"], f"TCP run {r + 1}", e)
-                    break
-                results.add("tcp", variant, gbps)
-                cpu = ""
-                if pid:
-                    pct = 100 * cpu_seconds(pid, ticks) / (time.monotonic() - t0)
-                    results.add("tcp_cpu", variant, pct)
-                    cpu = f", vswitchd CPU {pct:.0f}%"
-                log(f"  {variant}: TCP run {r + 1}/{s.tcp_runs}: {gbps:.2f} Gbit/s, "
-                    f"{retr} retransmits{cpu}")
-            udp_keys = [m.key for m in METRICS if m.key.startswith("udp")]
-            for r in range(s.udp_runs):
-                ticks = cpu_ticks(pid) if pid else 0
-                sw_in, sw_out = link_packets(topo.ns_s, topo.sw_a)[0], \
-                    link_packets(topo.ns_s, topo.sw_b)[1]
-                full = rcvbuf_errors(topo.ns_b)
-                t0 = time.monotonic()
-                try:
-                    u = udp_run(topo, s.udp_seconds, args.udp_rate)
-                except BenchError as e:
-                    failed(udp_keys, f"UDP run {r + 1}", e)
-                    break
-                wall = time.monotonic() - t0
-                sw_in = link_packets(topo.ns_s, topo.sw_a)[0] - sw_in
-                sw_out = link_packets(topo.ns_s, topo.sw_b)[1] - sw_out
-                full = rcvbuf_errors(topo.ns_b) - full
-                results.add("udp_rx", variant, u.rx_pps / 1000)
-                results.add("udp_tx", variant, u.tx_pps / 1000)
-                results.add("udp_loss", variant, u.loss_pct)
-                results.add("udp_fwd", variant, sw_out / s.udp_seconds / 1000)
-                results.add("udp_sw_loss", variant, 100 * max(0, sw_in - sw_out) / max(1, sw_in))
-                cpu = ""
-                if pid:
-                    used = cpu_seconds(pid, ticks)
-                    results.add("udp_cpu", variant, 100 * used / wall)
-                    results.add("udp_cost", variant, 1e6 * used / max(1, sw_out))
-                    cpu = (f", vswitchd CPU {100 * used / wall:.0f}% "
-                           f"({1e6 * used / max(1, sw_out):.1f} us per packet out)")
-                log(f"  {variant}: UDP run {r + 1}/{s.udp_runs}: received "
-                    f"{u.rx_pps / 1000:.1f} kpps of {u.tx_pps / 1000:.1f} kpps sent, "
-                    f"loss {u.loss_pct:.1f}%; the switch got {sw_in:,} packets and sent "
-                    f"{sw_out:,}; the receiver's full socket dropped {full:,}{cpu}")
-            if args.profile and variant == "pyovs" and pid:
-                try:
-                    profile(topo, pid, s, args.udp_rate, tmp, results)
+                    profile(b.topo, b.pid, s, args.udp_rate, tmp, results)
                 except (BenchError, ob.BenchError, OSError) as e:
                     results.notes.append(f"--profile failed: {e}")
                     log(f"  pyovs: profile FAILED: {e}")
-        if switch is not None and os.environ.get("PYOVS_BENCH_DIAG"):
-            log(switch.diagnose())
+                    results.diagnostics.append(b.diagnose(f"profiled UDP run: {e}"))
+            if b.switch is not None and os.environ.get("PYOVS_BENCH_DIAG"):
+                log(b.switch.diagnose())
+        log("tearing down")
 
 
 def profile(topo: Topology, pid: int, s: Settings, rate: str, tmp: str,
@@ -824,19 +907,17 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     load_before = os.getloadavg()[0]
     try:
+        for v, why in results.skipped.items():
+            log(f"{v}: skipped: {why}")
         with tmp_dir() as tmp:
-            for v in variants:
-                if v in results.skipped:
-                    log(f"{v}: skipped: {results.skipped[v]}")
-                    continue
-                log(f"{v}: measuring")
-                try:
-                    run_variant(v, s, args, tmp, results)
-                except (BenchError, peers.ServerError, OSError, subprocess.SubprocessError,
-                        ValueError, KeyError, IndexError, TypeError) as e:
-                    why = f"setup: {type(e).__name__}: {str(e).strip()[:500]}"
-                    log(f"  {v}: FAILED {why}")
-                    results.fail([m.key for m in METRICS], v, why)
+            try:
+                run_all([v for v in variants if v not in results.skipped], s, args, tmp,
+                        results)
+            except _SETUP_FAILURES as e:
+                why = f"{type(e).__name__}: {str(e).strip()[:500]}"
+                log(f"FAILED {why}")
+                results.notes.append(f"the run stopped: {why}")
+                results.errors[("run", "all")] = why
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
