@@ -129,6 +129,12 @@ def test_status_written_back_and_tools(vs: Daemon) -> None:
     assert " 0. priority 0\n    NORMAL\n     -> forwarding to learned port" in trace
     assert trace.rstrip().endswith("Datapath actions: 2")
     assert "actions=NORMAL" in vs.appctl("bridge/dump-flows", "br0")
+    # Interface statistics arrive within stats-update-interval (5 s at least).
+    deadline = time.monotonic() + 10
+    while "rx_packets=1" not in vs.vsctl("get", "interface", "p1", "statistics"):
+        assert time.monotonic() < deadline, vs.vsctl("list", "interface", "p1")
+        time.sleep(0.5)
+    assert vs.vsctl("get", "bridge", "br0", "datapath_version").strip() == '"<built-in>"'
     err = subprocess.run([REAL_APPCTL, "-t",
                           str(vs.server.dir / f"pyovs-vswitchd.{vs.pid}.ctl"),
                           "fdb/show", "nosuchbr"], capture_output=True, text=True, timeout=20)

@@ -377,7 +377,7 @@ class Xlate:
     def output(self, port: int, max_len: int = 0) -> None:
         in_port = self.flow.get("in_port", 0)
         if port == OFPP_IN_PORT:
-            self.output_port(in_port, allow_in_port=True)
+            self.output_port(in_port)
         elif port == OFPP_NORMAL:
             self.normal()
         elif port in (OFPP_FLOOD, OFPP_ALL):
@@ -385,7 +385,7 @@ class Xlate:
                 xp = self.br.ports[p]
                 if p == in_port or (port == OFPP_FLOOD and xp.config & OFPPC_NO_FLOOD):
                     continue
-                self.output_port(p)
+                self.output_port(p, quiet=True)
         elif port == OFPP_CONTROLLER:
             self.send_to_controller(OFPR_ACTION, max_len or 0xFFFF, 0, b"", max_len)
         elif port == OFPP_TABLE:
@@ -398,13 +398,14 @@ class Xlate:
                 return
             self.output_port(port)
 
-    def output_port(self, ofport: int, allow_in_port: bool = True) -> None:
+    def output_port(self, ofport: int, quiet: bool = False) -> None:
         xp = self.br.ports.get(ofport)
         if xp is None:
             self.warn(f"output to nonexistent port {ofport}")
             return
         if xp.config & (OFPPC_PORT_DOWN | OFPPC_NO_FWD) or not xp.live:
-            self.detail(f"port {ofport} is down or no-fwd: not outputting")
+            if not quiet:
+                self.detail(f"port {ofport} is down or no-fwd: not outputting")
             return
         if xp.peer is not None:
             self.patch(xp)
@@ -497,7 +498,7 @@ class Xlate:
         vid = output_vlan(out.vlan, vlan)
         saved = self.flow.get("vlan_tci", 0)
         self.flow["vlan_tci"] = 0 if vid is None else (pcp | VLAN_CFI | vid)
-        self.output_port(out.ofport)
+        self.output_port(out.ofport, quiet=True)
         self.flow["vlan_tci"] = saved
 
     # -- groups ------------------------------------------------------------------

@@ -10,7 +10,8 @@ change, so reconfiguring is cheap and traffic keeps flowing.
 
 Then it writes back what the database should show (``status_ops``):
 ``Interface`` ofport (honouring ``ofport_request``), ifindex, mac_in_use,
-mtu, admin_state, link_state and error; ``Bridge`` datapath_id;
+mtu, admin_state, link_state and error; ``Bridge`` datapath_id and
+datapath_version;
 ``Controller`` is_connected/role/status; ``Open_vSwitch`` cur_cfg =
 next_cfg once all of that is applied, which is what ``ovs-vsctl`` (without
 ``--no-wait``) waits for.  Only columns whose value differs are written.
@@ -376,11 +377,12 @@ class Reconciler:
             st2 = self.bridges.get(scalar(row, "name", ""))
             if st2 is None:
                 continue
-            dpid = f"{st2.ofproto.datapath_id:016x}"
-            if scalar(row, "datapath_id") != dpid:
+            want = {"datapath_id": f"{st2.ofproto.datapath_id:016x}",
+                    "datapath_version": "<built-in>"}
+            changes = {k: v for k, v in want.items() if not _same(row, k, v)}
+            if changes:
                 ops.append({"op": "update", "table": "Bridge",
-                            "where": [["_uuid", "==", ["uuid", uuid]]],
-                            "row": {"datapath_id": dpid}})
+                            "where": [["_uuid", "==", ["uuid", uuid]]], "row": changes})
             status = st2.connmgr.controller_status()
             controllers = self._rows("Controller")
             for cref in as_set(row, "controller"):
@@ -401,7 +403,7 @@ class Reconciler:
         ovs = self._ovs_row()
         if ovs is not None:
             uuid, row = ovs
-            want = {"cur_cfg": scalar(row, "next_cfg", 0),
+            want = {"cur_cfg": scalar(row, "next_cfg", 0), "dpdk_initialized": False,
                     "datapath_types": ["set", list(DATAPATH_TYPES)],
                     "iface_types": ["set", list(IFACE_TYPES)]}
             changes = {k: v for k, v in want.items() if not _same(row, k, v)}

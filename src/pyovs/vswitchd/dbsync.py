@@ -34,9 +34,10 @@ Row = dict[str, Datum]
 
 MONITORED: Final = {
     "Open_vSwitch": ["bridges", "next_cfg", "cur_cfg", "other_config", "datapath_types",
-                     "iface_types", "db_version", "ovs_version"],
+                     "iface_types", "db_version", "ovs_version", "dpdk_initialized"],
     "Bridge": ["name", "ports", "controller", "fail_mode", "datapath_type", "protocols",
-               "other_config", "datapath_id", "external_ids", "mcast_snooping_enable",
+               "other_config", "datapath_id", "datapath_version", "external_ids",
+               "mcast_snooping_enable",
                "stp_enable", "flow_tables"],
     "Port": ["name", "interfaces", "tag", "trunks", "vlan_mode", "fake_bridge",
              "other_config", "bond_mode"],

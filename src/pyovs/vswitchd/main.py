@@ -37,7 +37,7 @@ from pyovs.unixctl import UnixctlServer
 
 from .bridge import Reconciler
 from .commands import register_commands
-from .dbsync import DbSync
+from .dbsync import DbSync, as_map
 
 PROGRAM: Final = "pyovs-vswitchd"
 STATS_INTERVAL: Final = 5.0
@@ -87,6 +87,14 @@ class Vswitchd:
         if ops:
             await self.db.transact(ops)
 
+    def stats_interval(self) -> float:
+        """Open_vSwitch other_config:stats-update-interval (ms, at least 5000), as OVS."""
+        for row in self.db.tables.get("Open_vSwitch", {}).values():
+            text = as_map(row, "other_config").get("stats-update-interval", "")
+            if text.isdigit():
+                return max(5000, int(text)) / 1000
+        return STATS_INTERVAL
+
     async def periodic_loop(self) -> None:
         while True:
             await asyncio.sleep(1.0)
@@ -94,7 +102,7 @@ class Vswitchd:
                 self.reconciler.backer.run_periodic()
                 self.reconciler.refresh_link_state()
                 now = time.monotonic()
-                stats = now - self._last_stats >= STATS_INTERVAL
+                stats = now - self._last_stats >= self.stats_interval()
                 if stats:
                     self._last_stats = now
                 await self.write_status(stats)
