@@ -1,6 +1,7 @@
 """The userspace datapath alone between two network namespaces: latency and throughput.
 
     python -m tests.bench.datapath_bench [--seconds S] [--profile {cprofile,py-spy}]
+                                         [--switch {pyovs,real}]
     python -m tests.bench.datapath_bench serve PORT[:KIND] ...   (the switch process)
 
 Two namespaces ``a`` and ``b`` are cabled by veth pairs to this (root)
@@ -14,7 +15,10 @@ Printed figures: ping RTT median (20 pings), iperf3 TCP Gbit/s, iperf3 UDP
 packets/s received with 18-byte payloads (64-byte frames on the wire with
 the FCS).  ``--profile cprofile`` runs the switch under cProfile during the
 UDP run and prints its top functions; ``--profile py-spy`` samples it with
-py-spy instead.  Needs root, iproute2 and iperf3; everything created has a
+py-spy instead.  ``--switch real`` makes the same run through the real
+OVS 3.1 (netdev datapath, userspace TSO on, flows in_port=1->2 and back) in a
+namespace of its own, for a comparison on the same machine under the same
+load.  Needs root, iproute2 and iperf3; everything created has a
 per-run token in its name and is deleted at exit.
 
 ``Testbed``, ``Switch`` (the datapath in a child process) and
@@ -61,15 +65,20 @@ class Testbed:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self) -> None:
+    def __init__(self, switch_ns: bool = False) -> None:
         t = secrets.token_hex(3)
         self.token = t
+        self.switch_ns = f"dps{t}" if switch_ns else ""
+        """A namespace of its own for the host ends (the real OVS's netdev datapath
+        must not share the root namespace with another one)."""
         self.ns = [f"dpa{t}", f"dpb{t}"]
         self.host = [f"dva{t}", f"dvb{t}"]
         self.inner = [f"dwa{t}", f"dwb{t}"]
         self.ip = ["10.77.0.1", "10.77.0.2"]
 
     def up(self) -> None:
+        if self.switch_ns:
+            sh("ip", "netns", "add", self.switch_ns)
         for ns, host, inner, ip in zip(self.ns, self.host, self.inner, self.ip, strict=True):
             sh("ip", "netns", "add", ns)
             sh("ip", "link", "add", host, "type", "veth", "peer", "name", inner)
@@ -79,6 +88,10 @@ class Testbed:
             sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", inner)
             sh("ip", "-n", ns, "link", "set", inner, "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
+            if self.switch_ns:
+                sh("ip", "link", "set", host, "netns", self.switch_ns)
+                self.quiet(self.switch_ns, host)
+                sh("ip", "-n", self.switch_ns, "link", "set", host, "up")
 
     def quiet(self, ns: str, dev: str) -> None:
         """No IPv6 chatter (router solicitations, MLD) on a test interface."""
@@ -100,14 +113,18 @@ class Testbed:
         return sh("ip", "netns", "exec", ns, *cmd, timeout=timeout)
 
     def down(self) -> None:
-        for ns in self.ns:
-            sh("ip", "netns", "del", ns, check=False)
+        for ns in [*self.ns, self.switch_ns]:
+            if ns:
+                sh("ip", "netns", "del", ns, check=False)
         for host in self.host:
             sh("ip", "link", "del", host, check=False)
 
     def tx_packets(self, i: int) -> int:
         """Frames the switch has sent out of host end ``i`` (the kernel's counter)."""
-        return int(Path(f"/sys/class/net/{self.host[i]}/statistics/tx_packets").read_text())
+        path = f"/sys/class/net/{self.host[i]}/statistics/tx_packets"
+        if self.switch_ns:
+            return int(self.nsexec(self.switch_ns, "cat", path))
+        return int(Path(path).read_text())
 
     # -- measurements ----------------------------------------------------------------
 
@@ -177,6 +194,49 @@ class Switch:
                 self.proc.wait()
         assert self.proc.stdout is not None
         return self.proc.stdout.read()
+
+
+class RealOvs:
+    """OVS 3.1's ovs-vswitchd (netdev datapath, userspace TSO) in the testbed's switch namespace,
+    with the same trivial forwarding as flows: in_port=1 -> 2 and back."""
+
+    def __init__(self, tb: Testbed) -> None:
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="dpbench-ovs-")
+        d = self.dir
+        self.env = {**os.environ, "OVS_RUNDIR": d, "OVS_LOGDIR": d, "OVS_DBDIR": d}
+        self.db = f"unix:{d}/db.sock"
+
+        def run(*args: str) -> None:
+            subprocess.run(args, check=True, env=self.env, capture_output=True, timeout=30)
+        run("ovsdb-tool", "create", f"{d}/conf.db", "/usr/share/openvswitch/vswitch.ovsschema")
+        run("ovsdb-server", f"{d}/conf.db", f"--remote=punix:{d}/db.sock",
+            f"--pidfile={d}/db.pid", "--detach", f"--log-file={d}/db.log")
+        run("ovs-vsctl", f"--db={self.db}", "--no-wait", "init", "--", "set", "Open_vSwitch",
+            ".", "other_config:userspace-tso-enable=true")
+        run("ip", "netns", "exec", tb.switch_ns, "ovs-vswitchd", self.db, f"--pidfile={d}/vs.pid",
+            "--detach", f"--log-file={d}/vs.log")
+        run("ovs-vsctl", f"--db={self.db}", "add-br", "br0", "--", "set", "bridge", "br0",
+            "datapath_type=netdev", "fail_mode=secure", "--", "add-port", "br0", tb.host[0],
+            "--", "set", "interface", tb.host[0], "ofport_request=1", "--", "add-port", "br0",
+            tb.host[1], "--", "set", "interface", tb.host[1], "ofport_request=2")
+        run("ovs-ofctl", "add-flow", "br0", "in_port=1,actions=2")
+        run("ovs-ofctl", "add-flow", "br0", "in_port=2,actions=1")
+        self.pid = int(Path(f"{d}/vs.pid").read_text())
+
+    def cpu(self) -> tuple[float, float]:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
+
+    def stop(self) -> str:
+        for name in ("vs.pid", "db.pid"):
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(Path(f"{self.dir}/{name}").read_text()), signal.SIGTERM)
+        time.sleep(0.5)
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return ""
 
 
 def two_port_datapath(ports: list[str]) -> UserspaceDpif:
@@ -265,14 +325,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="datapath_bench")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--profile", choices=["cprofile", "py-spy"], default="")
+    p.add_argument("--switch", choices=["pyovs", "real"], default="pyovs",
+                   help="real: the same run through OVS 3.1's netdev datapath (userspace TSO)")
     a = p.parse_args(argv)
     if os.geteuid() != 0:
         print("needs root (network namespaces)", file=sys.stderr)
         return 2
-    tb = Testbed()
+    tb = Testbed(switch_ns=a.switch == "real")
     try:
         tb.up()
-        sw = Switch(tb.host)
+        sw: Switch | RealOvs = RealOvs(tb) if a.switch == "real" else Switch(tb.host)
         try:
             rtts = tb.ping_rtts(tb.ip[1])
             tcp = tb.iperf(tb.ip[1], a.seconds)
@@ -285,11 +347,11 @@ def main(argv: list[str] | None = None) -> int:
                 n = max(1, tb.tx_packets(1) - tx0)
                 udp["forwarded_pps"] = n / a.seconds
                 udp["cpu_user"], udp["cpu_sys"] = (u1 - u0) / n * 1e6, (s1 - s0) / n * 1e6
-            if a.profile == "py-spy":
+            if a.profile == "py-spy" and isinstance(sw, Switch):
                 _py_spy(tb, sw, a.seconds)
         finally:
             print(sw.stop(), file=sys.stderr)
-        if a.profile == "cprofile":
+        if a.profile == "cprofile" and a.switch == "pyovs":
             sw = Switch(tb.host, profile="cprofile")
             try:
                 udp = tb.iperf(tb.ip[1], a.seconds, udp=True)
