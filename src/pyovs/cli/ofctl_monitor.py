@@ -67,7 +67,6 @@ __all__ = ["MonitorCommands", "packet_in_format", "parse_hex", "parse_packet_out
 PACKET_IN_FORMATS: Final = {"standard": 0, "openflow10": 0, "nxt_packet_in": 1, "nxm": 1,
                             "nxt_packet_in2": 2}
 """``-P`` names (OVS ``ofputil_packet_in_format_from_string``)."""
-_PT_ETH: Final = 0
 _INVALID_TTL_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3)
 
 
@@ -118,8 +117,9 @@ def parse_packet_out(text: str, port_map: dict[str, int] | None = None,
                      table_map: dict[str, int] | None = None) -> tuple[PacketOut, int]:
     """``parse_ofp_packet_out_str``: a packet-out and its usable protocols."""
     head, act_text = _extract_actions(text)
+    # As OVS, packet_type is Ethernet without being matched on, so that no
+    # packet_type OXM goes into an OpenFlow 1.5 packet-out.
     b = MatchBuilder()
-    b.put("packet_type", _PT_ETH, 0xFFFFFFFF)
     b.put("in_port", OFPP_CONTROLLER, 0xFFFF)
     usable = ANY
     packet = b""
@@ -200,13 +200,15 @@ class MonitorCommands(SwitchBase):
         """``packet-out SWITCH TEXT`` or ``packet-out SWITCH IN_PORT ACTIONS PACKET...``."""
         name = args[0]
         if len(args) > 3:
-            port_map, table_map = self._accept_names(name)
+            port_map, table_map = self._accept_names(name, ports_first=True)
             ctx = ParseCtx(port_map=port_map, table_map=table_map)
             try:
                 actions = parse_actions(args[2], ctx, allow_instructions=False)
             except ParseError as e:
                 raise Fatal(str(e)) from None
-            in_port = self._port_no(name, args[1])
+            b = MatchBuilder()
+            b.put("in_port", self._port_no(name, args[1]), 0xFFFF)
+            metadata = b.freeze()
             v, _ = self._open_for_mod(name, ctx.usable)
             try:
                 for hex_text in args[3:]:
@@ -214,7 +216,7 @@ class MonitorCommands(SwitchBase):
                         packet = eth_from_hex(hex_text)
                     except ParseError as e:
                         raise Fatal(str(e)) from None
-                    self._noreply(v, PacketOut.from_port(in_port, actions, packet))
+                    self._noreply(v, PacketOut(actions, packet, metadata=metadata))
             finally:
                 v.close()
         elif len(args) == 2:

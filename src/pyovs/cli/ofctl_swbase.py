@@ -112,14 +112,20 @@ class SwitchBase(OfctlBase):
 
     # --- names ----------------------------------------------------------------
 
-    def _accept_names(self, name: str) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+    def _accept_names(self, name: str, ports_first: bool = False
+                      ) -> tuple[dict[str, int] | None, dict[str, int] | None]:
         """``ports_to_accept``/``tables_to_accept``: the (port, table) name maps.
 
-        ovs-ofctl evaluates the table map first (its argument order), so its
-        connection takes the first two xids.
+        Where ovs-ofctl passes both as function arguments, the compiler
+        evaluates the table map first, so its connection takes the first
+        two xids; where it fills a struct (the old packet-out syntax), the
+        port map comes first.
         """
         if self.opts.names is False:
             return None, None
+        if ports_first:
+            ports = self.names.ports(name).by_name
+            return ports, self.names.tables(name).by_name
         tables = self.names.tables(name).by_name
         return self.names.ports(name).by_name, tables
 

@@ -41,7 +41,7 @@ from pyovs.openflow.msg_basic import (
     TableDescRequest,
     TableStatsRequest,
 )
-from pyovs.openflow.msg_port import PortDescRequest, PortMod, PortStatsRequest
+from pyovs.openflow.msg_port import FeaturesReply, PortDescRequest, PortMod, PortStatsRequest
 from pyovs.openflow.msg_queue import OFPQ_ALL, QueueGetConfigRequest, QueueStatsRequest
 from pyovs.openflow.ofprint import ofp_to_string
 from pyovs.openflow.ports import OFPP_ANY, OFPP_MAX, OFPP_NONE
@@ -105,21 +105,22 @@ class SwitchCommands(GroupCommands, MonitorCommands):
         sys.stdout.write(ofp_to_string(data, verbosity))
 
     def show(self, args: list[str]) -> None:
-        """``show SWITCH``: features, port descriptions, switch config."""
-        s = self._open(args[0])
+        """``show SWITCH``: features, port descriptions (1.3+), then the switch config.
+
+        As ovs-ofctl, the config is asked for over a second connection
+        (``dump_trivial_transaction``), which is why its xid skips one.
+        """
+        v = self._vconn(args[0])
         try:
-            verbosity = self.opts.verbosity + 1
-            for m in s.transact(FeaturesRequest()):
-                self._print(m, verbosity)
-            if s.version >= 4:
-                for m in s.transact(PortDescRequest()):
-                    self._print(m, verbosity)
-            # ovs-ofctl skips one xid before its get-config request (4 after
-            # the features, 5 after the port descriptions); the xids show.
-            for m in s.transact(GetConfigRequest(), xid=5 if s.version >= 4 else 4):
-                self._print(m, verbosity)
+            replies = v.transact(FeaturesRequest())
+            for m in replies:
+                self._print_to("stdout", m, self.opts.verbosity + 1)
+            if not any(isinstance(m.body, FeaturesReply) and m.body.ports for m in replies) \
+                    and v.version >= 4:
+                self._dump(v, PortDescRequest())
+            self._trivial(args[0], GetConfigRequest())
         finally:
-            s.close()
+            v.close()
 
     def _trivial(self, name: str, body: Body, raw: str | None = None) -> None:
         """``dump_trivial_transaction``: one request on a new connection, replies printed."""
