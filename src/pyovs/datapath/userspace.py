@@ -16,7 +16,9 @@ Per received batch of frames, for each frame (``receive``):
    installed as a megaflow (``in_port`` and ``recirc_id`` always exact)
    that serves the rest of the class.  The upcalled packet itself is not
    counted on the new megaflow: the slow path accounted for it when it
-   translated it (as in OVS).
+   translated it (as in OVS).  Its class enters the EMC with its next
+   packet, through step 2, which is where a megaflow learns the TCP flags
+   of the classes it serves.
 
 ``recirc`` runs steps 2-3 again with ``recirc_id`` set (at most
 ``MAX_RECIRC_DEPTH`` deep); recirculated packets bypass the EMC, whose
