@@ -221,3 +221,59 @@ def test_bench_smoke() -> None:
     assert lookup_rate(200, 5, 500) > 0
     assert lookup_rate(200, 5, 500, megaflow=True) > 0
     assert flow_mod_rate(200, 5) > 0
+
+
+# --- prefix tries ------------------------------------------------------------------------
+
+addresses = st.builds(lambda a, b: a << 24 | b << 8, st.sampled_from([10, 11, 192]),
+                      st.integers(0, 0xFFFF))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(addresses, st.integers(1, 32), st.integers(0, 40),
+                          st.booleans()), max_size=30),
+       st.lists(addresses, min_size=1, max_size=5), st.randoms(use_true_random=False))
+def test_longest_prefix_match_and_trie_megaflows(specs: list, dsts: list,
+                                                 rnd: random.Random) -> None:
+    cls: Classifier[R] = Classifier()
+    rules = {}
+    for addr, plen, pri, with_port in specs:
+        mask = ((1 << plen) - 1) << (32 - plen)
+        spec = {"dl_type": (0x800, 0xFFFF), "nw_dst": (addr & mask, mask)}
+        if with_port:
+            spec["tp_dst"] = (80, 0xFFFF)
+        r = R(make_match(spec), pri)
+        cls.insert(r)
+        rules[(r.match, pri)] = r
+    live = list(rules.values())
+    for dst in dsts:
+        for flow in ({"dl_type": 0x800, "nw_dst": dst, "tp_dst": 80},
+                     {"dl_type": 0x800, "nw_dst": dst ^ rnd.getrandbits(8)}):
+            wc: dict[str, int] = {}
+            got = cls.lookup(flow, wc)
+            hits = brute(live, flow)
+            assert (got is None) == (not hits)
+            if got is not None:
+                assert got.priority == max(r.priority for r in hits)
+            for _ in range(10):
+                keep = wc.get("nw_dst", 0)
+                other = dict(flow, nw_dst=(flow["nw_dst"] & keep)
+                             | (rnd.getrandbits(32) & ~keep & 0xFFFFFFFF))
+                if not wc.get("tp_dst"):
+                    other["tp_dst"] = rnd.getrandbits(16)
+                assert cls.lookup(other) is got
+
+
+def test_tries_keep_lpm_megaflows_short() -> None:
+    cls: Classifier[R] = Classifier()
+    for plen, net in ((8, 10 << 24), (16, 10 << 24 | 1 << 16), (24, 10 << 24 | 1 << 16 | 2 << 8),
+                      (32, 192 << 24 | 168 << 16 | 1)):
+        mask = ((1 << plen) - 1) << (32 - plen)
+        cls.insert(R(make_match({"dl_type": (0x800, 0xFFFF), "nw_dst": (net, mask)}),
+                     plen))
+    wc: dict[str, int] = {}
+    got = cls.lookup({"dl_type": 0x800, "nw_dst": 10 << 24 | 9 << 16 | 1}, wc)
+    assert got is not None and got.priority == 8
+    # 10.9.0.1: the /32 and /24 subtables are ruled out by the trie after a
+    # few bits; the megaflow is far shorter than /32.
+    assert bin(wc["nw_dst"]).count("1") <= 16

@@ -39,8 +39,15 @@ The mask is sufficient: which subtables are probed depends only on the rules
 found so far, and the outcome of a probe only on the bits put into ``wc``,
 so a packet that agrees with ``flow`` on all the bits of ``wc`` takes
 exactly the same path and gets the same rule (a hypothesis test checks it).
-OVS narrows megaflows further with prefix tries on IP addresses and ports;
-pyovs does not.
+
+Prefix tries narrow it further, as OVS's do for the fields of a bridge's
+``prefixes`` (by default ``nw_dst`` and ``nw_src``): a trie per such slot
+holds every rule's prefix on it, and a subtable matching the slot with a
+CIDR mask of length L is skipped when no prefix of length L matches the
+flow, putting into ``wc`` only the leading bits the trie walk read.  A
+longest-prefix-match table thus yields megaflows as short as the prefixes
+need (10.9.0.1 against 10.0.0.0/8, 10.1.0.0/16, 10.1.2.0/24: /13, not /32).
+OVS's port tries (on ``tp_src``/``tp_dst``) are not implemented.
 
 Ties
 ----
@@ -101,11 +108,12 @@ class ClsRule(Protocol):
 
 R = TypeVar("R", bound=ClsRule)
 _Step = tuple[int, int, str, int, "Callable[[Mapping[str, int]], Any]", tuple[str, ...],
-              tuple[int, ...], "MaskKey", dict[object, list[R]], tuple["Stage", ...]]
+              tuple[int, ...], "MaskKey", dict[object, list[R]], tuple["Stage", ...],
+              tuple["TrieUse", ...]]
 """A subtable as ``lookup`` sees it: max priority, how its key is computed
 (``_K_*``), the slot and mask of a one-slot subtable, a getter of the slots'
 values from a complete flow, the slots, the masks, (slot, mask) pairs, its
-buckets and its stages."""
+buckets, its stages and its prefix tries."""
 _K_EMPTY, _K_ONE, _K_EXACT, _K_MASKED = 0, 1, 2, 3
 
 
@@ -133,13 +141,90 @@ how many distinct keys have each such part, and the (slot, mask) pairs up to
 and including the stage."""
 
 
+DEFAULT_PREFIX_FIELDS: Final = ("nw_dst", "nw_src")
+"""The fields OVS keeps prefix tries for unless told otherwise (Flow_Table prefixes)."""
+
+
+class PrefixTrie:
+    """A binary trie of the address prefixes that rules match on one slot.
+
+    Each node is ``[child0, child1, prefixes ending here, prefixes below]``.
+    ``lookup(value)`` walks it along the value's bits and returns the
+    prefix lengths some rule's prefix matches, and how many leading bits the
+    walk had to read to know that (OVS ``trie_lookup``): any value with
+    those leading bits gets the same answer.
+    """
+
+    __slots__ = ("root", "width")
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.root: list[Any] = [None, None, 0, 0]
+
+    def add(self, value: int, plen: int) -> None:
+        node = self.root
+        node[3] += 1
+        for depth in range(plen):
+            bit = (value >> (self.width - 1 - depth)) & 1
+            child = node[bit]
+            if child is None:
+                child = node[bit] = [None, None, 0, 0]
+            node = child
+            node[3] += 1
+        node[2] += 1
+
+    def remove(self, value: int, plen: int) -> None:
+        node = self.root
+        node[3] -= 1
+        for depth in range(plen):
+            bit = (value >> (self.width - 1 - depth)) & 1
+            child = node[bit]
+            child[3] -= 1
+            if not child[3]:
+                node[bit] = None
+                return
+            node = child
+        node[2] -= 1
+
+    def lookup(self, value: int) -> tuple[frozenset[int], int]:
+        """(matching prefix lengths, leading bits examined)."""
+        node = self.root
+        plens = {0} if node[2] else set()
+        width = self.width
+        depth = 0
+        while depth < width:
+            if node[0] is None and node[1] is None:
+                return frozenset(plens), depth
+            node = node[(value >> (width - 1 - depth)) & 1]
+            depth += 1
+            if node is None:
+                return frozenset(plens), depth
+            if node[2]:
+                plens.add(depth)
+        return frozenset(plens), width
+
+
+def prefix_len(mask: int, width: int) -> int | None:
+    """The length of a CIDR mask of ``width`` bits, or None if it is not one."""
+    inverted = ~mask & ((1 << width) - 1)
+    if inverted & (inverted + 1):
+        return None
+    return width - inverted.bit_length()
+
+
+TrieUse = tuple[PrefixTrie, int, int, str, int]
+"""A subtable's use of a trie: the trie, the index of its slot in the key, the
+prefix length, the slot, the slot's width."""
+
+
 class Subtable(Generic[R]):
     """The rules sharing one mask, hashed by their masked values."""
 
     __slots__ = ("buckets", "fields", "masks", "max_priority", "n_rules", "priorities",
-                 "seq", "slots", "stages", "width")
+                 "seq", "slots", "stages", "tries", "width")
 
-    def __init__(self, fields: MaskKey, seq: int) -> None:
+    def __init__(self, fields: MaskKey, seq: int,
+                 tries: Mapping[str, PrefixTrie] | None = None) -> None:
         self.fields = fields
         self.slots = tuple(slot for slot, _ in fields)
         self.masks = tuple(mask for _, mask in fields)
@@ -160,6 +245,17 @@ class Subtable(Generic[R]):
                 stages.append((itemgetter(*idx), {},
                                tuple(self.fields[i] for i in idx)))
             self.stages = tuple(stages)
+        uses: list[TrieUse] = []
+        for i, (slot, mask) in enumerate(fields):
+            trie = (tries or {}).get(slot)
+            plen = prefix_len(mask, SLOT_BITS[slot]) if trie is not None else None
+            if trie is not None and plen is not None:
+                uses.append((trie, i, plen, slot, SLOT_BITS[slot]))
+        self.tries: tuple[TrieUse, ...] = tuple(uses)
+
+    def _trie_values(self, key: object) -> list[int]:
+        return [key if self.width == 1 else key[i]  # type: ignore[index, misc]
+                for _, i, _, _, _ in self.tries]
 
     def rule_key(self, match: Match) -> object:
         values = tuple(value for _, value, _ in match.entries)
@@ -181,6 +277,9 @@ class Subtable(Generic[R]):
             for getter, counts, _ in self.stages:
                 part = getter(key)  # type: ignore[arg-type]
                 counts[part] = counts.get(part, 0) + 1
+            for (trie, _, plen, _, _), value in zip(self.tries, self._trie_values(key),
+                                                    strict=True):
+                trie.add(value, plen)
         pri = rule.priority
         i = 0
         while i < len(bucket) and bucket[i].priority >= pri:
@@ -209,6 +308,9 @@ class Subtable(Generic[R]):
                     del counts[part]
                 else:
                     counts[part] -= 1
+            for (trie, _, plen, _, _), value in zip(self.tries, self._trie_values(key),
+                                                    strict=True):
+                trie.remove(value, plen)
         pri = rule.priority
         left = self.priorities[pri] - 1
         self.n_rules -= 1
@@ -228,9 +330,11 @@ class Subtable(Generic[R]):
 class Classifier(Generic[R]):
     """A set of rules, each a match and a priority, and the lookup among them."""
 
-    __slots__ = ("_conj", "_dirty", "_n", "_order", "_plan", "_seqs", "_subtables", "_zero")
+    __slots__ = ("_conj", "_dirty", "_n", "_order", "_plan", "_seqs", "_subtables", "_tries",
+                 "_zero")
 
-    def __init__(self) -> None:
+    def __init__(self, prefix_fields: tuple[str, ...] = DEFAULT_PREFIX_FIELDS) -> None:
+        self._tries = {slot: PrefixTrie(SLOT_BITS[slot]) for slot in prefix_fields}
         self._subtables: dict[MaskKey, Subtable[R]] = {}
         self._order: list[Subtable[R]] = []
         self._dirty = False
@@ -253,7 +357,7 @@ class Classifier(Generic[R]):
         mk = mask_key(rule.match)
         st = self._subtables.get(mk)
         if st is None:
-            st = Subtable[R](mk, self._seqs.setdefault(mk, len(self._seqs)))
+            st = Subtable[R](mk, self._seqs.setdefault(mk, len(self._seqs)), self._tries)
             self._subtables[mk] = st
             self._order.append(st)
         key = st.rule_key(rule.match)
@@ -342,7 +446,7 @@ class Classifier(Generic[R]):
             else:
                 kind = _K_MASKED
             plan.append((st.max_priority, kind, slot, mask, getter, st.slots, st.masks,
-                         st.fields, st.buckets, st.stages))
+                         st.fields, st.buckets, st.stages, st.tries))
         self._plan = plan
         return plan
 
@@ -361,7 +465,7 @@ class Classifier(Generic[R]):
         get = flow.get
         full: Mapping[str, int] | None = None
         key: object
-        for max_pri, kind, slot, mask, getter, slots, masks, _, buckets, _ in plan:
+        for max_pri, kind, slot, mask, getter, slots, masks, _, buckets, _, _ in plan:
             if max_pri <= best_pri:
                 break
             if kind == _K_ONE:
@@ -394,10 +498,14 @@ class Classifier(Generic[R]):
         soft: list[tuple[list[R], int]] = []
         """(bucket, index of the soft rule in it)."""
         full = {**self._zero, **flow}
+        tried: dict[str, tuple[frozenset[int], int]] = {}
         key: object
-        for max_pri, kind, slot, mask, getter, slots, masks, fields, buckets, stages in plan:
+        for (max_pri, kind, slot, mask, getter, slots, masks, fields, buckets, stages,
+             tries) in plan:
             if max_pri <= hard_pri:
                 break
+            if tries and wc is not None and not self._tries_allow(tries, full, tried, wc):
+                continue
             if kind == _K_ONE:
                 key = full.get(slot, 0) & mask
             elif kind == _K_EXACT:
@@ -454,6 +562,26 @@ class Classifier(Generic[R]):
                         hard, hard_pri = nxt, nxt.priority
             soft = rest
         return hard
+
+    @staticmethod
+    def _tries_allow(tries: tuple[TrieUse, ...], flow: Mapping[str, int],
+                     tried: dict[str, tuple[frozenset[int], int]],
+                     wc: dict[str, int]) -> bool:
+        """OVS ``check_tries``: may this subtable match, as far as its prefixes say?
+
+        When no rule's prefix of the subtable's length matches the flow, it
+        cannot match, and only the leading bits the trie read go into ``wc``.
+        """
+        for trie, _, plen, slot, width in tries:
+            found = tried.get(slot)
+            if found is None:
+                found = tried[slot] = trie.lookup(flow.get(slot, 0))
+            plens, nbits = found
+            if plen not in plens:
+                if nbits:
+                    wc[slot] = wc.get(slot, 0) | ((1 << nbits) - 1) << (width - nbits)
+                return False
+        return True
 
     def lookup_all(self, flow: Mapping[str, int]) -> list[R]:
         """Every rule matching ``flow``, highest priority first (for tracing and tests)."""
