@@ -277,3 +277,22 @@ def test_tries_keep_lpm_megaflows_short() -> None:
     # 10.9.0.1: the /32 and /24 subtables are ruled out by the trie after a
     # few bits; the megaflow is far shorter than /32.
     assert bin(wc["nw_dst"]).count("1") <= 16
+
+
+def test_prefix_fields_can_change() -> None:
+    cls: Classifier[R] = Classifier(prefix_fields=())
+    for plen in (8, 16, 24):
+        mask = ((1 << plen) - 1) << (32 - plen)
+        cls.insert(R(make_match({"nw_src": (0x0A010203 & mask, mask)}), plen))
+    wc: dict[str, int] = {}
+    assert cls.lookup({"nw_src": 0x0B000000}, wc) is None
+    assert wc == {"nw_src": 0xFFFFFF00}
+    cls.set_prefix_fields(("nw_src",))
+    assert cls.prefix_fields == ("nw_src",) and len(cls) == 3
+    wc = {}
+    assert cls.lookup({"nw_src": 0x0B000000}, wc) is None
+    assert wc == {"nw_src": 0xFF000000}
+    got = cls.lookup({"nw_src": 0x0A010299})
+    assert got is not None and got.priority == 24
+    cls.clear()
+    assert cls.lookup({"nw_src": 0x0A010203}) is None

@@ -415,6 +415,19 @@ class Classifier(Generic[R]):
         self._order.clear()
         self._plan = None
         self._n = 0
+        self._tries = {slot: PrefixTrie(trie.width) for slot, trie in self._tries.items()}
+
+    @property
+    def prefix_fields(self) -> tuple[str, ...]:
+        return tuple(self._tries)
+
+    def set_prefix_fields(self, fields: tuple[str, ...]) -> None:
+        """Keep prefix tries on these slots (OVS's Flow_Table ``prefixes``); rebuilds."""
+        rules = [(r, self._conj.get(id(r), ())) for r in self]
+        self.clear()
+        self._tries = {slot: PrefixTrie(SLOT_BITS[slot]) for slot in fields}
+        for rule, conjs in rules:
+            self.insert(rule, conjs)
 
     # --- lookup --------------------------------------------------------------
 
