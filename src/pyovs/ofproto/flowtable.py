@@ -39,11 +39,16 @@ the object keeps the caller's references valid).  ``generation`` counts
 changes, so a datapath knows when its cached flows must be revalidated.
 
 Time: ``created`` and ``modified`` are when the rule was added and last
-changed by a flow_mod; ``used`` when it last matched a packet (``account``)
-or, before that, was changed.  A hard timeout counts from ``modified`` and
-an idle timeout from ``used``, strictly after (``now > modified + hard``),
-as ``rule_expire`` in ofproto-dpif.  Durations are reported in whole
+changed by a flow_mod; ``used`` when it last matched a packet (``account``),
+or when it was added if it never did (a modify keeps it).  A hard timeout
+counts from ``modified`` and an idle timeout from ``used``, strictly after
+(``now > modified + hard``), as ``rule_expire`` in ofproto-dpif.  Durations are reported in whole
 milliseconds, as OVS's ``calc_duration``.
+
+Beyond flow_mod: ``transaction``/``bundle`` (all or nothing, for bundle
+commits), ``learn`` (the ``learn`` action's refresh-or-modify), ``add_flow``/
+``delete_flow``/``flush`` (the switch's own flows), ``table_mod``,
+``group_mod``/``meter_mod`` (deleting the flows that used what they delete).
 
 Table 254 is OVS's internal table: hidden (not in ``OFPTT_ALL``
 operations and table statistics) and read-only to controllers.  Rules of
