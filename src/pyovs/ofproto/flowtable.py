@@ -200,6 +200,8 @@ def age_secs(start: float, now: float) -> int:
 
 RuleState = tuple[ActionList, int, int, int, int, FlowFlags, float, float, float, int, int,
                   frozenset[int], frozenset[int]]
+"""A rule's changeable state, as ``Rule.state`` returns it."""
+
 
 class Rule:
     """One flow in a table (OVS ``struct rule``).  Compared by identity."""
