@@ -5,7 +5,8 @@ besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
 
 * this module: ``show``, ``dump-desc``, ``dump-tables``, ``dump-table-desc``,
   ``dump-ports``, ``dump-ports-desc``, ``mod-port``, ``queue-stats``,
-  ``queue-get-config``, ``get-frags``, ``probe``, ``ping``, ``benchmark``
+  ``queue-get-config``, ``get-frags``, ``dump-ipfix-bridge``,
+  ``dump-ipfix-flow``, ``ct-flush-zone``, ``probe``, ``ping``, ``benchmark``
   and the offline ``ofp-print``;
 * ``ofctl_groups``: groups and meters;
 * ``ofctl_monitor``: ``packet-out``, ``monitor``, ``snoop``, ``ofp-parse``.
@@ -28,10 +29,12 @@ from typing import Final
 from pyovs.cli.cmdline import Command, Fatal
 from pyovs.cli.ofctl_groups import GroupCommands
 from pyovs.cli.ofctl_monitor import MonitorCommands, parse_hex
-from pyovs.openflow.act_wire import atoi
-from pyovs.openflow.codec import Body
+from pyovs.openflow.act_wire import atoi, str_to_u16
+from pyovs.openflow.codec import Body, Unparsed
 from pyovs.openflow.ctext import str_to_uint
+from pyovs.openflow.errors import ParseError
 from pyovs.openflow.msg_basic import (
+    CtFlushZone,
     DescRequest,
     EchoReply,
     EchoRequest,
@@ -218,6 +221,24 @@ class SwitchCommands(GroupCommands, MonitorCommands):
         finally:
             v.close()
 
+    def dump_ipfix_bridge(self, args: list[str]) -> None:
+        self._trivial(args[0], Unparsed(b""), "NXST_IPFIX_BRIDGE_REQUEST")
+
+    def dump_ipfix_flow(self, args: list[str]) -> None:
+        self._trivial(args[0], Unparsed(b""), "NXST_IPFIX_FLOW_REQUEST")
+
+    def ct_flush_zone(self, args: list[str]) -> None:
+        """``ct-flush-zone SWITCH ZONE``: flush one conntrack zone."""
+        try:
+            zone = str_to_u16(args[1], "zone_id")
+        except ParseError as e:
+            raise Fatal(str(e)) from None
+        v = self._vconn(args[0])
+        try:
+            self._noreply(v, CtFlushZone(zone))
+        finally:
+            v.close()
+
     def get_frags(self, args: list[str]) -> None:
         """``get-frags SWITCH``: the switch's fragment handling mode."""
         v = self._vconn(args[0])
@@ -292,6 +313,9 @@ class SwitchCommands(GroupCommands, MonitorCommands):
             Command("dump-ports-desc", None, 1, 2, self.dump_ports_desc),
             Command("mod-port", None, 3, 3, self.mod_port),
             Command("get-frags", None, 1, 1, self.get_frags),
+            Command("dump-ipfix-bridge", None, 1, 1, self.dump_ipfix_bridge),
+            Command("dump-ipfix-flow", None, 1, 1, self.dump_ipfix_flow),
+            Command("ct-flush-zone", None, 2, 2, self.ct_flush_zone),
             Command("probe", None, 1, 1, self.probe),
             Command("ping", None, 1, 2, self.ping),
             Command("benchmark", None, 3, 3, self.benchmark),
