@@ -31,10 +31,11 @@ highest-scoring live bucket, a bucket's score being
 ``hash`` with fields hashes the masked fields instead.  With ``dp_hash``
 the datapath must first compute a hash (``Group.dp_hash_request``) and the
 packet is recirculated; ``select_bucket`` then maps ``dp_hash`` through the
-Webster table (before that, it answers as the default method would).  The hash functions are OVS's portable ones (``lib/hash.h``
-without SSE4.2, ``lib/jhash.c``), so choices are deterministic for a flow;
-an OVS built with SSE4.2 hashes differently, so bucket choices may differ
-from a particular OVS binary's.
+Webster table (before that, it answers as the default method would).  The
+hash functions are OVS's portable ones (``lib/hash.h`` without SSE4.2,
+``lib/jhash.c``), so choices are deterministic for a flow; an OVS built with
+SSE4.2 hashes differently, so bucket choices may differ from a particular
+OVS binary's.
 """
 
 from __future__ import annotations
