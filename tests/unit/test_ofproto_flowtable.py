@@ -83,6 +83,7 @@ def test_add_lookup_and_replace_keeps_or_resets_counters() -> None:
         rule.account(3, 300, now=2.0)
         res = do(ft, "in_port=1,idle_timeout=5,actions=3", proto=proto, now=4.0)
         assert res.modified == [rule] and not res.added
+        assert res.replaced and res.previous == [((Output(2),), 0)]
         assert (rule.n_packets, rule.n_bytes) == ((3, 300) if kept else (0, 0))
         assert (rule.created, rule.modified, rule.used) == (4.0, 4.0, 2.0)
         assert rule.idle_timeout == 5
@@ -160,8 +161,9 @@ def test_modify_keeps_timeouts_flags_and_creation() -> None:
     assert rule.flags == FlowFlags.SEND_FLOW_REM
     assert (rule.created, rule.modified, rule.used) == (1.0, 5.0, 2.0)
     assert rule.n_packets == 1
-    do(ft, "reset_counts,in_port=1,actions=3", "mod", now=6.0)
+    res = do(ft, "reset_counts,in_port=1,actions=3", "mod", now=6.0)
     assert rule.n_packets == 0
+    assert res.previous == [((Output(2),), 0)] and not res.replaced
     # Strict modify selects by priority too.
     res = do(ft, "priority=7,in_port=1,actions=4", "mod_strict")
     assert not res.modified and not res.added

@@ -335,6 +335,12 @@ class FlowModResult:
     added: list[Rule] = field(default_factory=list)
     modified: list[Rule] = field(default_factory=list)
     """Changed in place: by modify, or replaced by an identical add."""
+    previous: list[tuple[ActionList, int]] = field(default_factory=list)
+    """For each modified rule, its actions and cookie before (flow monitors report
+    a modification only if one of them changed, and may show the old actions)."""
+    replaced: bool = False
+    """Whether the modification was an add replacing an identical rule (flow
+    monitors report it as an addition)."""
     deleted: list[Rule] = field(default_factory=list)
     removed: list[tuple[Rule, int]] = field(default_factory=list)
     """Deleted rules that asked for OFPFF_SEND_FLOW_REM, with the reason."""
@@ -342,6 +348,7 @@ class FlowModResult:
     def extend(self, other: FlowModResult) -> None:
         self.added += other.added
         self.modified += other.modified
+        self.previous += other.previous
         self.deleted += other.deleted
         self.removed += other.removed
 
@@ -661,6 +668,8 @@ class FlowTables:
             result.added.append(rule)
             return result
         self._begin_change(old)
+        result.previous.append((old.actions, old.cookie))
+        result.replaced = True
         if fm.new_cookie != ALL_ONES64:
             old.cookie = fm.new_cookie
         old.idle_timeout = fm.idle_timeout
@@ -693,13 +702,15 @@ class FlowTables:
                 return self._add_flow(fm, table_id, now)
             return FlowModResult()
         self._check_actions(fm.actions)
+        result = FlowModResult(modified=rules)
         for rule in rules:
             self._begin_change(rule)
+            result.previous.append((rule.actions, rule.cookie))
             if modify_cookie and fm.new_cookie != ALL_ONES64:
                 rule.cookie = fm.new_cookie
             self._replace_actions(rule, fm, now)
             self._index(rule)
-        return FlowModResult(modified=rules)
+        return result
 
     # --- table configuration -------------------------------------------------------
 
