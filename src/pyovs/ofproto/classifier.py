@@ -94,6 +94,7 @@ MaskKey = tuple[tuple[str, int], ...]
 """A subtable's identity: (slot, mask) pairs in storage order."""
 _ZEROS: Final = (0,) * 512
 _ALL64: Final = (1 << 64) - 1
+_TRIE_CACHE: Final = 4096
 
 
 class ClsRule(Protocol):
@@ -155,13 +156,16 @@ class PrefixTrie:
     those leading bits gets the same answer.
     """
 
-    __slots__ = ("root", "width")
+    __slots__ = ("cache", "root", "width")
 
     def __init__(self, width: int) -> None:
         self.width = width
         self.root: list[Any] = [None, None, 0, 0]
+        self.cache: dict[int, tuple[frozenset[int], int]] = {}
+        """Recent lookups (upcalls repeat addresses); emptied by any change."""
 
     def add(self, value: int, plen: int) -> None:
+        self.cache.clear()
         node = self.root
         node[3] += 1
         for depth in range(plen):
@@ -174,6 +178,7 @@ class PrefixTrie:
         node[2] += 1
 
     def remove(self, value: int, plen: int) -> None:
+        self.cache.clear()
         node = self.root
         node[3] -= 1
         for depth in range(plen):
@@ -188,6 +193,14 @@ class PrefixTrie:
 
     def lookup(self, value: int) -> tuple[frozenset[int], int]:
         """(matching prefix lengths, leading bits examined)."""
+        found = self.cache.get(value)
+        if found is None:
+            if len(self.cache) >= _TRIE_CACHE:
+                self.cache.clear()
+            found = self.cache[value] = self._walk(value)
+        return found
+
+    def _walk(self, value: int) -> tuple[frozenset[int], int]:
         node = self.root
         plens = {0} if node[2] else set()
         width = self.width
