@@ -153,6 +153,7 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_forward,
         msg_group,
         msg_ipfix,
+        msg_monitor,
         msg_packet,
         msg_port,
         msg_queue,
@@ -161,7 +162,8 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_tabledesc,
     )
     return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
-            msg_stats, msg_table, msg_queue, msg_bundle, msg_tabledesc, msg_forward, msg_ipfix)
+            msg_stats, msg_table, msg_queue, msg_bundle, msg_tabledesc, msg_forward, msg_ipfix,
+            msg_monitor)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:

@@ -359,7 +359,7 @@ def _format_config_reply(body: Body, ctx: FormatContext) -> str:
             text += f"port={format_port(port, ctx.port_names)}\n"
         text += f"queue {q.queue_id}:{_rate('min_rate', q.min_rate)}"
         text += f"{_rate('max_rate', q.max_rate)}\n"
-    return text
+    return text[:-1] if text.endswith(" ") else text
 
 
 # --- tables ------------------------------------------------------------------------------
