@@ -769,3 +769,16 @@ def test_aborted_transactions_leave_no_trace(setup: list, aborted: list) -> None
                                              "nw_src": 0x0A000001})
                        for t in (0, 1) for p in (1, 2, 3)}
     assert sum(len(v) for v in ft._cookies.values()) == len(ft)
+
+
+def test_flow_limit_refuses_new_flows() -> None:
+    ft = FlowTables()
+    ft.tables[0].max_flows = 2
+    do(ft, "in_port=1,actions=1")
+    do(ft, "in_port=2,actions=1")
+    with pytest.raises(OFError) as e:
+        do(ft, "in_port=3,actions=1")
+    assert e.value.error is OFPErr.OFPFMFC_TABLE_FULL
+    do(ft, "in_port=2,actions=2")  # replacing is not adding
+    do(ft, "table=1,in_port=3,actions=1")
+    assert len(ft) == 3

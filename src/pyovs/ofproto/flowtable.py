@@ -31,7 +31,8 @@ Semantics follow OVS function by function (names in the docstrings):
   ``OFPBRC_BUFFER_UNKNOWN`` (a buffer id on add/modify: like OVS, pyovs
   buffers no packets, and the flow_mod is not applied), ``OFPBAC_BAD_OUT_GROUP``,
   ``OFPMMFC_INVALID_METER``, ``OFPBIC_BAD_TABLE_ID`` (goto beyond the last
-  table), ``OFPFMFC_OVERLAP``.
+  table), ``OFPFMFC_OVERLAP``, ``OFPFMFC_TABLE_FULL`` (a table's ``max_flows``;
+  pyovs does not evict).
 
 Rules are changed in place by modify and by a replacing add (OVS makes a
 new ``struct rule`` and forwards the old one's statistics to it; keeping
@@ -311,6 +312,8 @@ class OFTable:
     n_matched: int = 0
     """Packets that matched a rule here; the caller increments it."""
     max_flows: int = 0xFFFFFFFF
+    """Flow limit (the Flow_Table ``flow_limit``); adds beyond it fail, as with OVS's
+    ``overflow_policy=refuse``."""
 
     n_hidden: int = 0
     """Hidden rules (priority above 0xffff) here: not counted as active."""
@@ -662,6 +665,10 @@ class FlowTables:
         if old is None:
             if fm.flags & FlowFlags.CHECK_OVERLAP and cls.overlaps(fm.match, fm.priority):
                 raise OFError(OFPErr.OFPFMFC_OVERLAP, "overlapping flow")
+            table = self.tables[table_id]
+            if len(cls) >= table.max_flows:
+                # OVS would evict a rule if the table allowed eviction; pyovs never does.
+                raise OFError(OFPErr.OFPFMFC_TABLE_FULL, f"table {table_id} is full")
             rule = Rule(fm.match, fm.priority, table_id, fm.actions, fm.new_cookie,
                         fm.idle_timeout, fm.hard_timeout, fm.importance, fm.flags, now)
             self._insert(rule)
