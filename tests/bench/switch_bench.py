@@ -133,6 +133,7 @@ METRICS = (
     Metric("udp_loss", "UDP 64 B loss", "%", False),
     Metric("udp_fwd", "UDP 64 B out of the switch", "kpps", True),
     Metric("udp_sw_loss", "UDP 64 B lost in the switch", "%", False),
+    Metric("udp_rcvbuf", "UDP 64 B out, dropped by b's full socket", "%", False),
     Metric("udp_tx", "UDP 64 B sent", "kpps", True),
     Metric("udp_cpu", "switch daemon CPU during UDP", "%", False),
     Metric("udp_cost", "switch daemon CPU per packet out", "us", False),
@@ -456,8 +457,9 @@ class UdpRun:
     loss_pct: float
 
 
-def udp_run(topo: Topology, seconds: int, rate: str) -> UdpRun:
-    end = iperf_client(topo, seconds, "-u", "-l", "64", "-b", rate)["end"]
+def udp_run(topo: Topology, seconds: int, rate: str, window: str = "") -> UdpRun:
+    extra = ("-w", window) if window else ()
+    end = iperf_client(topo, seconds, "-u", "-l", "64", "-b", rate, *extra)["end"]
     sent, got = end["sum_sent"], end["sum_received"]
     received = int(got["packets"]) - int(got["lost_packets"])
     if received <= 0:
@@ -570,7 +572,7 @@ class Bench:
         log(f"  {variant}: TCP run {r + 1}/{s.tcp_runs}: {gbps:.2f} Gbit/s, "
             f"{retr} retransmits{cpu}")
 
-    def udp(self, s: Settings, r: int, rate: str) -> None:
+    def udp(self, s: Settings, r: int, rate: str, window: str) -> None:
         pid, variant, topo, add = self.pid, self.variant, self.topo, self.results.add
         ticks = cpu_ticks(pid) if pid else 0
         sw_in = link_packets(topo.ns_s, topo.sw_a)[0]
@@ -578,7 +580,7 @@ class Bench:
         full = rcvbuf_errors(topo.ns_b)
         t0 = time.monotonic()
         try:
-            u = udp_run(topo, s.udp_seconds, rate)
+            u = udp_run(topo, s.udp_seconds, rate, window)
         except BenchError as e:
             self.failed([m.key for m in METRICS if m.key.startswith("udp")], "udp",
                         f"UDP run {r + 1}", e)
@@ -592,6 +594,7 @@ class Bench:
         add("udp_loss", variant, u.loss_pct)
         add("udp_fwd", variant, sw_out / s.udp_seconds / 1000)
         add("udp_sw_loss", variant, 100 * max(0, sw_in - sw_out) / max(1, sw_in))
+        add("udp_rcvbuf", variant, 100 * full / max(1, sw_out))
         cpu = ""
         if pid:
             used = cpu_seconds(pid, ticks)
@@ -643,11 +646,12 @@ def run_all(variants: list[str], s: Settings, args: argparse.Namespace, tmp: str
         for r in range(s.udp_runs):
             for b in live:
                 if "udp" not in b.broken:
-                    b.udp(s, r, args.udp_rate)
+                    b.udp(s, r, args.udp_rate, args.udp_window)
         for b in live:
             if args.profile and b.variant == "pyovs" and b.pid:
                 try:
-                    profile(b.topo, b.pid, s, args.udp_rate, tmp, results)
+                    profile(b.topo, b.pid, s, args.udp_rate, args.udp_window, tmp,
+                            results)
                 except (BenchError, ob.BenchError, OSError) as e:
                     results.notes.append(f"--profile failed: {e}")
                     log(f"  pyovs: profile FAILED: {e}")
@@ -657,13 +661,13 @@ def run_all(variants: list[str], s: Settings, args: argparse.Namespace, tmp: str
         log("tearing down")
 
 
-def profile(topo: Topology, pid: int, s: Settings, rate: str, tmp: str,
+def profile(topo: Topology, pid: int, s: Settings, rate: str, window: str, tmp: str,
             results: Results) -> None:
     out = Path(tempfile.mkdtemp(prefix="pyspy-", dir=tmp)) / "profile.txt"
     seconds = s.profile_seconds
     log(f"  pyovs: profiling pyovs-vswitchd with py-spy during {seconds} s of UDP")
     with ob.py_spy_record(pid, seconds, out):
-        u = udp_run(topo, seconds, rate)
+        u = udp_run(topo, seconds, rate, window)
     total, own, inclusive = ob.summarize_profile(out)
     if not total:
         raise BenchError("py-spy recorded no busy samples")
@@ -813,6 +817,8 @@ def report(results: Results, variants: list[str], s: Settings, args: argparse.Na
             print("  ".join("-" * w for w in widths))
     print()
     rate = "as fast as the sender can (-b 0)" if args.udp_rate == "0" else f"-b {args.udp_rate}"
+    if args.udp_window:
+        rate += f" -w {args.udp_window}"
     print(f"topology: netns a --veth-- netns s (switch) --veth-- netns b, IPv6 off; "
           f"ping: {s.pings} echoes at 50 ms after a warm-up; TCP: {s.tcp_runs} x "
           f"{s.tcp_seconds} s iperf3 a->b; UDP: {s.udp_runs} x {s.udp_seconds} s iperf3 "
@@ -885,6 +891,9 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"switches to measure ({','.join(VARIANTS)})")
     p.add_argument("--udp-rate", default="0",
                    help="iperf3 -b for the UDP runs (0 = as fast as possible)")
+    p.add_argument("--udp-window", default="",
+                   help="iperf3 -w for the UDP runs: the sockets' buffer size, e.g. 4M "
+                   "(default: the kernel's, about 200 64-byte datagrams)")
     p.add_argument("--profile", action="store_true",
                    help="sample pyovs-vswitchd with py-spy during an extra UDP run")
     args = p.parse_args(argv)
