@@ -23,7 +23,7 @@ Masks (``_mask``), each for a difference that is not pyovs's to remove:
   always up; pyovs's is a real tap device (or none without root), down
   until someone brings it up -- as the real OVS's would be outside its
   test mode;
-* the order of ``dump-ports`` entries and of ``dump-groups`` lines: the
+* the order of ``dump-ports``, ``queue-stats`` and ``dump-groups`` entries: the
   real switch walks its port hash table and its group cmap, so the order is
   an accident of hashing and of the table's history; ovs-ofctl prints it as
   received and no client may depend on it, so they are compared sorted.
@@ -132,7 +132,7 @@ def _mask(text: str) -> str:
     text = mask_times(text)
     text = _ADDR.sub("addr:*", text)
     text = _LOCAL_STATE.sub(r"\1     state:      *\n", text)
-    if "OFPST_PORT reply" in text:
+    if "OFPST_PORT reply" in text or "OFPST_QUEUE reply" in text:
         text = _sort_blocks(text, "  port ")
     text = _DESC.sub(r"\1*", text)
     if "GROUP_DESC reply" in text or "GROUP reply" in text:
@@ -276,6 +276,31 @@ def test_mod_port(fresh: Pair, version: str) -> None:
 def test_dump_tables(fresh: Pair, version: str) -> None:
     compare(fresh, "-O", version, "add-flow", "BR", "table=3,actions=drop")
     compare(fresh, "-O", version, "dump-tables", "BR")
+
+
+@pytest.mark.parametrize("version", (*VERSIONS, "OpenFlow14"))
+def test_queues(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "queue-stats", "BR")
+    compare(fresh, "-O", version, "queue-stats", "BR", "2")
+    compare(fresh, "-O", version, "queue-stats", "BR", "2", "0")
+    compare(fresh, "-O", version, "queue-stats", "BR", "2", "5")
+    compare(fresh, "-O", version, "queue-stats", "BR", "9")
+    compare(fresh, "-O", version, "queue-get-config", "BR")
+    compare(fresh, "-O", version, "queue-get-config", "BR", "1")
+    compare(fresh, "-O", version, "queue-get-config", "BR", "1", "0")
+
+
+@pytest.mark.parametrize("version", ("OpenFlow13", "OpenFlow14", "OpenFlow15"))
+def test_table_desc_and_mod(fresh: Pair, version: str) -> None:
+    compare(fresh, "-O", version, "dump-table-desc", "BR")
+    compare(fresh, "-O", version, "mod-table", "BR", "1", "evict")
+    compare(fresh, "-O", version, "mod-table", "BR", "2", "vacancy:20,80")
+    compare(fresh, "-O", version, "add-flow", "BR", "table=2,actions=drop")
+    compare(fresh, "-O", version, "dump-table-desc", "BR")
+    compare(fresh, "-O", version, "mod-table", "BR", "1", "noevict")
+    compare(fresh, "-O", version, "mod-table", "BR", "2", "novacancy")
+    compare(fresh, "-O", version, "mod-table", "BR", "254", "evict")
+    compare(fresh, "-O", version, "dump-table-desc", "BR")
 
 
 @pytest.mark.parametrize("version", VERSIONS)

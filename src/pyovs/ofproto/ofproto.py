@@ -40,6 +40,7 @@ from pyovs.openflow.msg_basic import (
     SetFlowFormat,
     SetPacketInFormat,
     SwitchConfig,
+    TableDescRequest,
     TableFeaturesRequest,
     TableStatsRequest,
 )
@@ -70,6 +71,15 @@ from pyovs.openflow.msg_port import (
     PortStatsRequest,
     PortStatus,
 )
+from pyovs.openflow.msg_queue import (
+    OFPQ_ALL,
+    QueueConfig,
+    QueueGetConfigReply,
+    QueueGetConfigRequest,
+    QueueStats,
+    QueueStatsReply,
+    QueueStatsRequest,
+)
 from pyovs.openflow.msg_stats import (
     DescReply,
     MeterConfigReply,
@@ -77,12 +87,19 @@ from pyovs.openflow.msg_stats import (
     MeterMod,
     MeterStatsReply,
     MeterStatsRequest,
+    TableMod,
 )
 from pyovs.openflow.msg_table import TableStatsReply
+from pyovs.openflow.msg_tabledesc import (
+    OFPTC14_EVICTION,
+    OFPTC14_VACANCY_EVENTS,
+    TableDesc,
+    TableDescReply,
+)
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
 from pyovs.openflow.tablefeatures import table_features_parts, table_stats_features
 
-from .flowtable import FlowTables, Rule
+from .flowtable import OFPROTO_EVICTION_FLAGS, FlowTables, Rule
 from .normal import MacTable
 from .xlate import PacketInRequest, XPort
 
@@ -359,6 +376,64 @@ class Ofproto:
         parts = table_features_parts(msg.version, len(visible), names, limits)
         reply(Multipart(tuple(Unparsed(p) for p in parts)))
 
+    def _table_desc(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                    ) -> None:
+        """OVS ``query_table_desc__``: eviction and vacancy as configured."""
+        out = []
+        for t in self.tables.tables:
+            if t.hidden:
+                continue
+            config = ((OFPTC14_EVICTION if t.eviction else 0)
+                      | (OFPTC14_VACANCY_EVENTS if t.vacancy is not None else 0))
+            vacancy = None
+            if t.vacancy is not None:
+                n_flows = len(t.cls)
+                free = (100 if not t.max_flows else 0 if n_flows >= t.max_flows
+                        else int((t.max_flows - n_flows) * 100.0 / t.max_flows))
+                vacancy = (t.vacancy[0], t.vacancy[1], free)
+            out.append(TableDesc(t.table_id, config, OFPROTO_EVICTION_FLAGS, vacancy))
+        reply(TableDescReply(tuple(out)))
+
+    def _table_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                   ) -> None:
+        assert isinstance(msg.body, TableMod)
+        self.tables.table_mod(msg.body)
+        self.backer.revalidate()
+
+    # Queues: pyovs has no QoS, so every port has just the default queue 0,
+    # whose statistics are unknown -- what OVS reports for a netdev that
+    # keeps none (a dummy's).
+    DEFAULT_QUEUES: Final = (0,)
+
+    def _queue_ports(self, port_no: int, queue_id: int) -> list[int]:
+        """The ports a queue request covers (OVS's errors for bad ports/queues)."""
+        if port_no == OFPP_ANY:
+            ports = sorted(self.port_info)
+        elif port_no in self.port_info:
+            ports = [port_no]
+        else:
+            raise OFError(OFPErr.OFPQOFC_BAD_PORT)
+        if (queue_id != OFPQ_ALL and queue_id not in self.DEFAULT_QUEUES) or not ports:
+            raise OFError(OFPErr.OFPQOFC_BAD_QUEUE)
+        return ports
+
+    def _queue_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                     ) -> None:
+        assert isinstance(msg.body, QueueStatsRequest)
+        req = msg.body
+        ports = self._queue_ports(req.port_no, req.queue_id)
+        queues = self.DEFAULT_QUEUES if req.queue_id == OFPQ_ALL else (req.queue_id,)
+        reply(QueueStatsReply(tuple(QueueStats(p, q) for p in ports for q in queues)))
+
+    def _queue_config(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                      ) -> None:
+        assert isinstance(msg.body, QueueGetConfigRequest)
+        req = msg.body
+        ports = self._queue_ports(req.port_no, req.queue_id)
+        queues = self.DEFAULT_QUEUES if req.queue_id == OFPQ_ALL else (req.queue_id,)
+        reply(QueueGetConfigReply(req.port_no, tuple(QueueConfig(p, q) for p in ports
+                                                     for q in queues)))
+
     def _port_desc(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                    ) -> None:
         assert isinstance(msg.body, PortDescRequest)
@@ -516,6 +591,10 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     AggregateStatsRequest: Ofproto._flow_stats,
     TableStatsRequest: Ofproto._table_stats,
     TableFeaturesRequest: Ofproto._table_features,
+    TableDescRequest: Ofproto._table_desc,
+    TableMod: Ofproto._table_mod,
+    QueueStatsRequest: Ofproto._queue_stats,
+    QueueGetConfigRequest: Ofproto._queue_config,
     PortDescRequest: Ofproto._port_desc,
     PortStatsRequest: Ofproto._port_stats,
     PortMod: Ofproto._port_mod,
@@ -534,4 +613,4 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     MeterStatsRequest: Ofproto._meter_stats,
     MeterFeaturesRequest: Ofproto._meter_stats,
 }
-_WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod})
+_WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod, TableMod})
