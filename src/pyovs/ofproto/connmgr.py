@@ -44,6 +44,7 @@ from .ofproto import (
     OFPCR_ROLE_EQUAL,
     OFPCR_ROLE_MASTER,
     OFPCR_ROLE_SLAVE,
+    BundleFailed,
     Multipart,
     OfConnState,
     Ofproto,
@@ -172,6 +173,13 @@ class _Channel:
         # Errors quote the request whole, as it came (OVS ofperr_encode_reply).
         try:
             ofp.handle(self.state, msg, reply)
+        except BundleFailed as e:
+            # The failed message's own error first, quoting its BUNDLE_ADD.
+            quote = e.quote
+            self.conn.send_raw(error_reply(e.first.error, quote[0],
+                                           int.from_bytes(quote[4:8], "big"), quote))
+            self.conn.send_raw(error_reply(e.error, msg.version, msg.xid,
+                                           data or codec.encode(msg)))
         except OFError as e:
             self.conn.send_raw(error_reply(e.error, msg.version, msg.xid,
                                            data or codec.encode(msg)))

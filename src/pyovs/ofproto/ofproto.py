@@ -15,12 +15,14 @@ datapath's cached decisions.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pyovs import __version__
+from pyovs.openflow import codec
 from pyovs.openflow.actions import Output
 from pyovs.openflow.codec import Body, Unparsed
 from pyovs.openflow.errors import OFError, OFPErr
@@ -43,6 +45,13 @@ from pyovs.openflow.msg_basic import (
     TableDescRequest,
     TableFeaturesRequest,
     TableStatsRequest,
+)
+from pyovs.openflow.msg_bundle import (
+    BundleAdd,
+    BundleCtrl,
+    BundleCtrlType,
+    BundleFlags,
+    check_bundle_add,
 )
 from pyovs.openflow.msg_flow import OFPTT_ALL, FlowMod
 from pyovs.openflow.msg_flowstats import (
@@ -111,6 +120,8 @@ __all__ = ["Backer", "Multipart", "OfConnState", "Ofproto", "PortInfo"]
 N_TABLES: Final = 254
 OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
 OFPC_IP_REASM, OFPC_QUEUE_STATS, OFPC_ARP_MATCH_IP = 32, 64, 128
+C_BUNDLES: Final = 1 << 9
+"""OVS's capability bit for bundles (``msg_port.CAPABILITY_NAMES``)."""
 OFP10_ACTIONS: Final = 0xFFF  # every OpenFlow 1.0 action
 OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY = 0, 1, 2
 OFPPS_LINK_DOWN, OFPPS_LIVE = 1, 4
@@ -165,6 +176,29 @@ class PortInfo:
 
 
 @dataclass(slots=True)
+class Bundle:
+    """One bundle being filled (OVS ``struct ofp_bundle``)."""
+
+    flags: int
+    closed: bool = False
+    messages: list[tuple[Message, bytes]] = field(default_factory=list)
+    """The decoded inner messages, each with its BUNDLE_ADD message as received."""
+
+
+class BundleFailed(OFError):
+    """A commit failed: ``OFPBFC_MSG_FAILED`` for the commit, after ``first``.
+
+    ``first`` is the error of the message that failed, quoting the
+    BUNDLE_ADD message that carried it (OVS sends both).
+    """
+
+    def __init__(self, first: OFError, quote: bytes) -> None:
+        super().__init__(OFPErr.OFPBFC_MSG_FAILED, first.detail)
+        self.first = first
+        self.quote = quote
+
+
+@dataclass(slots=True)
 class OfConnState:
     """Per-connection OpenFlow state that requests change (``struct ofconn``)."""
 
@@ -180,6 +214,8 @@ class OfConnState:
     flow_mod_table_id: bool = False
     send: Callable[[Body, str | None], None] | None = None
     """Send an asynchronous message on this connection."""
+    bundles: dict[int, Bundle] = field(default_factory=dict)
+    """Open and closed bundles of this connection, by id (OVS ``ofconn->bundles``)."""
 
 
 class Ofproto:
@@ -301,9 +337,9 @@ class Ofproto:
     def _features(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                   ) -> None:
         # OVS's own capability bits; the encoder keeps what each version has
-        # (ARP_MATCH_IP up to 1.1, GROUP_STATS from 1.1).
+        # (ARP_MATCH_IP up to 1.1, GROUP_STATS from 1.1, BUNDLES from 1.4).
         caps = (OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_QUEUE_STATS
-                | OFPC_ARP_MATCH_IP | C_GROUP_STATS)
+                | OFPC_ARP_MATCH_IP | C_GROUP_STATS | C_BUNDLES)
         ports = tuple(self.port_info[p].phy() for p in sorted(self.port_info)) \
             if msg.version <= 3 else ()
         reply(FeaturesReply(self.datapath_id, 0, N_TABLES, 0, caps,
@@ -331,16 +367,95 @@ class Ofproto:
 
     def _flow_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                   ) -> None:
-        assert isinstance(msg.body, FlowMod)
-        fm = msg.body
-        if msg.raw in ("OFPT10_FLOW_MOD", "NXT_FLOW_MOD") and not conn.flow_mod_table_id:
-            # Without the flow_mod_table_id extension the command's high byte
-            # is no table: the mod is for every table (OVS
-            # ofputil_decode_flow_mod), and a high byte makes a bad command.
-            if fm.table_id:
-                raise OFError(OFPErr.OFPFMFC_BAD_COMMAND)
-            fm = replace(fm, table_id=OFPTT_ALL)
-        self.flow_mod(fm)
+        self.flow_mod(_conn_flow_mod(conn, msg))
+
+    # -- bundles (OVS ofproto/bundles.c and do_bundle_commit) ---------------------------
+    def _bundle_control(self, conn: OfConnState, msg: Message,
+                        reply: Callable[[Body], None]) -> None:
+        assert isinstance(msg.body, BundleCtrl)
+        ctrl = msg.body
+        bundle = conn.bundles.get(ctrl.bundle_id)
+        if ctrl.type == BundleCtrlType.OPEN_REQUEST:
+            if bundle is not None:
+                del conn.bundles[ctrl.bundle_id]
+                raise OFError(OFPErr.OFPBFC_BAD_ID)
+            conn.bundles[ctrl.bundle_id] = Bundle(ctrl.flags)
+        elif ctrl.type in (BundleCtrlType.CLOSE_REQUEST, BundleCtrlType.COMMIT_REQUEST,
+                           BundleCtrlType.DISCARD_REQUEST):
+            if bundle is None:
+                raise OFError(OFPErr.OFPBFC_BAD_ID)
+            if ctrl.type == BundleCtrlType.DISCARD_REQUEST:
+                del conn.bundles[ctrl.bundle_id]
+            elif ctrl.type == BundleCtrlType.CLOSE_REQUEST:
+                if bundle.closed or bundle.flags != ctrl.flags:
+                    del conn.bundles[ctrl.bundle_id]
+                    raise OFError(OFPErr.OFPBFC_BUNDLE_CLOSED if bundle.closed
+                                  else OFPErr.OFPBFC_BAD_FLAGS)
+                bundle.closed = True
+            else:
+                del conn.bundles[ctrl.bundle_id]
+                if bundle.flags != ctrl.flags:
+                    raise OFError(OFPErr.OFPBFC_BAD_FLAGS)
+                self._bundle_commit(conn, bundle)
+        else:
+            raise OFError(OFPErr.OFPBFC_BAD_TYPE)
+        reply(BundleCtrl(ctrl.bundle_id, ctrl.type + 1, 0))
+
+    def _bundle_add(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
+                    ) -> None:
+        assert isinstance(msg.body, BundleAdd)
+        add = msg.body
+        check_bundle_add(add, msg.xid)
+        inner = codec.decode(add.message)
+        bundle = conn.bundles.get(add.bundle_id)
+        if bundle is None:
+            bundle = conn.bundles[add.bundle_id] = Bundle(add.flags)
+        elif bundle.closed or bundle.flags != add.flags:
+            del conn.bundles[add.bundle_id]
+            raise OFError(OFPErr.OFPBFC_BUNDLE_CLOSED if bundle.closed
+                          else OFPErr.OFPBFC_BAD_FLAGS)
+        bundle.messages.append((inner, codec.encode(msg)))
+
+    def _bundle_commit(self, conn: OfConnState, bundle: Bundle) -> None:
+        """Apply every message or none (port mods are not atomic: refused in atomic bundles).
+
+        The tables are copied first and put back if a message fails, which
+        is what OVS's versioned classifier achieves; flow-removed messages
+        and packet-outs wait until the whole bundle has succeeded.
+        """
+        saved = copy.deepcopy(self.tables)
+        removed: list[tuple[Any, int]] = []
+        outs: list[PacketOut] = []
+        now = time.monotonic()
+        try:
+            for inner, quote in bundle.messages:
+                try:
+                    body = inner.body
+                    if isinstance(body, PortMod):
+                        if bundle.flags & BundleFlags.ATOMIC:
+                            raise OFError(OFPErr.OFPBFC_MSG_FAILED)
+                        self._port_mod(conn, inner, _no_reply)
+                    elif isinstance(body, FlowMod):
+                        removed += self.tables.flow_mod(_conn_flow_mod(conn, inner),
+                                                        now).removed
+                    elif isinstance(body, GroupMod):
+                        removed += self.tables.group_mod(body, now)[1].removed
+                    elif isinstance(body, PacketOut):
+                        self._check_packet_out(body)
+                        outs.append(body)
+                    else:
+                        raise OFError(OFPErr.OFPBFC_MSG_UNSUP)
+                except OFError as e:
+                    raise BundleFailed(e, quote) from None
+        except BundleFailed:
+            self.tables = saved
+            self.backer.revalidate()
+            raise
+        for rule, reason in removed:
+            self.send_flow_removed(rule, reason, now)
+        self.backer.revalidate()
+        for po in outs:
+            self.backer.packet_out(self, po.packet, _packet_out_in_port(po), po.actions)
 
     def _flow_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
@@ -481,12 +596,16 @@ class Ofproto:
                     ) -> None:
         assert isinstance(msg.body, PacketOut)
         po = msg.body
-        in_port = po.metadata.get("in_port")[0] if po.metadata else OFPP_CONTROLLER
+        self._check_packet_out(po)
+        self.backer.packet_out(self, po.packet, _packet_out_in_port(po), po.actions)
+
+    @staticmethod
+    def _check_packet_out(po: PacketOut) -> None:
+        in_port = _packet_out_in_port(po)
         if in_port >= OFPP_MAX and in_port not in (OFPP_LOCAL, OFPP_CONTROLLER, 0xFFFF):
             raise OFError(OFPErr.OFPBRC_BAD_PORT)
         if po.buffer_id != 0xFFFFFFFF:
             raise OFError(OFPErr.OFPBRC_BUFFER_UNKNOWN)
-        self.backer.packet_out(self, po.packet, in_port, po.actions)
 
     def _role(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]) -> None:
         assert isinstance(msg.body, RoleRequest)
@@ -574,6 +693,28 @@ class Ofproto:
             reply(meters.features())
 
 
+def _conn_flow_mod(conn: OfConnState, msg: Message) -> FlowMod:
+    """The flow mod ``msg`` carries, as this connection's protocol means it."""
+    assert isinstance(msg.body, FlowMod)
+    fm = msg.body
+    if msg.raw in ("OFPT10_FLOW_MOD", "NXT_FLOW_MOD") and not conn.flow_mod_table_id:
+        # Without the flow_mod_table_id extension the command's high byte
+        # is no table: the mod is for every table (OVS
+        # ofputil_decode_flow_mod), and a high byte makes a bad command.
+        if fm.table_id:
+            raise OFError(OFPErr.OFPFMFC_BAD_COMMAND)
+        fm = replace(fm, table_id=OFPTT_ALL)
+    return fm
+
+
+def _packet_out_in_port(po: PacketOut) -> int:
+    return int(po.metadata.get("in_port")[0]) if po.metadata else OFPP_CONTROLLER
+
+
+def _no_reply(body: Body) -> None:
+    """Replies of messages applied from a bundle go nowhere (OVS sends none)."""
+
+
 def _full(slot: str) -> int:
     from pyovs.openflow.fieldtypes import SLOT_BITS
     return (1 << SLOT_BITS[slot]) - 1
@@ -591,6 +732,8 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     AggregateStatsRequest: Ofproto._flow_stats,
     TableStatsRequest: Ofproto._table_stats,
     TableFeaturesRequest: Ofproto._table_features,
+    BundleCtrl: Ofproto._bundle_control,
+    BundleAdd: Ofproto._bundle_add,
     TableDescRequest: Ofproto._table_desc,
     TableMod: Ofproto._table_mod,
     QueueStatsRequest: Ofproto._queue_stats,
@@ -613,4 +756,5 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     MeterStatsRequest: Ofproto._meter_stats,
     MeterFeaturesRequest: Ofproto._meter_stats,
 }
-_WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod, TableMod})
+_WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod, TableMod,
+                            BundleCtrl, BundleAdd})
