@@ -120,35 +120,40 @@ def log(text: str) -> None:
 # --- the flows ---------------------------------------------------------------------------
 
 def make_flows(n: int, seed: int = 4) -> list[str]:
-    """``n`` typical flows, the same for a given seed."""
+    """``n`` typical flows, all different rules (``add-flows`` installs every one)."""
     r = random.Random(seed)
 
-    def mac() -> str:
-        return "52:54:00:" + ":".join(f"{r.randrange(256):02x}" for _ in range(3))
+    def mac(i: int) -> str:
+        return f"52:54:00:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"
 
-    def ip(net: int) -> str:
-        return f"10.{net}.{r.randrange(256)}.{r.randrange(1, 255)}"
+    def net(i: int) -> str:
+        # The first three octets differ for every flow, so /24s do too.
+        return f"{10 + (i >> 16)}.{i >> 8 & 255}.{i & 255}"
 
-    port = lambda: r.randrange(1, 48)  # noqa: E731 (a one-line generator)
-    makers: list[Callable[[], str]] = [
-        lambda: (f"priority={r.randrange(100, 200)},in_port={port()},dl_vlan={r.randrange(1, 4095)}"
-                 f",dl_dst={mac()},actions=strip_vlan,output:{port()}"),
-        lambda: (f"priority={r.randrange(200, 300)},ip,nw_dst={ip(1)}/{r.choice([24, 32])}"
-                 f",actions=dec_ttl,mod_dl_src:{mac()},mod_dl_dst:{mac()},output:{port()}"),
-        lambda: (f"table=0,priority={r.randrange(300, 400)},tcp,nw_src={ip(2)},"
-                 f"tp_dst={r.randrange(1, 65535)},actions=resubmit(,1)"),
-        lambda: (f"priority={r.randrange(300, 400)},udp,in_port={port()},nw_dst={ip(3)},"
-                 f"tp_dst={r.randrange(1, 65535)},actions=mod_vlan_vid:{r.randrange(1, 4095)},"
-                 f"output:{port()}"),
-        lambda: f"priority=500,arp,arp_tpa={ip(4)},actions=NORMAL",
-        lambda: (f"cookie=0x{r.randrange(1 << 32):x},priority=600,ct_state=-trk,tcp,"
-                 f"nw_dst={ip(5)},actions=ct(table=2,zone={r.randrange(1, 100)})"),
-        lambda: (f"table=3,priority={r.randrange(1, 100)},reg0={r.randrange(1, 9999)},"
-                 f"ip,actions=load:{r.randrange(1, 99)}->NXM_NX_REG1[],resubmit(,4)"),
-        lambda: (f"idle_timeout=60,priority={r.randrange(700, 800)},in_port={port()},"
-                 f"dl_src={mac()},actions=output:{port()},controller"),
+    def port() -> int:
+        return r.randrange(1, 48)
+
+    makers: list[Callable[[int], str]] = [
+        lambda i: (f"priority={r.randrange(100, 200)},in_port={port()},"
+                   f"dl_vlan={r.randrange(1, 4095)},dl_dst={mac(i)},"
+                   f"actions=strip_vlan,output:{port()}"),
+        lambda i: (f"priority={r.randrange(200, 300)},ip,"
+                   f"nw_dst={net(i)}.{r.choice(['0/24', '7'])},actions=dec_ttl,"
+                   f"mod_dl_src:{mac(i)},mod_dl_dst:{mac(i + 1)},output:{port()}"),
+        lambda i: (f"table=0,priority={r.randrange(300, 400)},tcp,nw_src={net(i)}.9,"
+                   f"tp_dst={r.randrange(1, 65535)},actions=resubmit(,1)"),
+        lambda i: (f"priority={r.randrange(300, 400)},udp,in_port={port()},"
+                   f"nw_dst={net(i)}.3,tp_dst={r.randrange(1, 65535)},"
+                   f"actions=mod_vlan_vid:{r.randrange(1, 4095)},output:{port()}"),
+        lambda i: f"priority=500,arp,arp_tpa={net(i)}.1,actions=NORMAL",
+        lambda i: (f"cookie=0x{r.randrange(1 << 32):x},priority=600,ct_state=-trk,tcp,"
+                   f"nw_dst={net(i)}.5,actions=ct(table=2,zone={r.randrange(1, 100)})"),
+        lambda i: (f"table=3,priority={r.randrange(1, 100)},reg0={i},ip,"
+                   f"actions=load:{r.randrange(1, 99)}->NXM_NX_REG1[],resubmit(,4)"),
+        lambda i: (f"idle_timeout=60,priority={r.randrange(700, 800)},in_port={port()},"
+                   f"dl_src={mac(i)},actions=output:{port()},controller"),
     ]
-    return [makers[i % len(makers)]() for i in range(n)]
+    return [makers[i % len(makers)](i) for i in range(n)]
 
 
 # --- in-process codec figures ---------------------------------------------------------

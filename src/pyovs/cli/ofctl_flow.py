@@ -13,19 +13,22 @@ and the commands that send flows choose the same encoding as ovs-ofctl.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import os
+import sys
+from dataclasses import dataclass
 from typing import Final
 
 from pyovs.cli.cmdline import Fatal
 from pyovs.openflow.act_check import check_actions, is_consistent
 from pyovs.openflow.act_text import parse_actions
-from pyovs.openflow.act_wire import str_to_u16, str_to_u64
-from pyovs.openflow.actions import ParseCtx
+from pyovs.openflow.act_wire import parse_table, str_to_u16, str_to_u64
+from pyovs.openflow.actions import ActionList, ParseCtx
 from pyovs.openflow.ctext import parse_key_value
 from pyovs.openflow.errors import OFError, ParseError
 from pyovs.openflow.match import MatchBuilder
-from pyovs.openflow.match_text import apply_match_key, finish_match
+from pyovs.openflow.match_text import OFP_DEFAULT_PRIORITY, apply_match_key, finish_match
 from pyovs.openflow.msg_flow import Command, FlowFlags, FlowMod
+from pyovs.openflow.ports import OFPP_ANY, parse_port
 from pyovs.openflow.protocols import (
     ANY,
     ANY_OXM,
@@ -201,105 +204,130 @@ def split_line_command(text: str) -> tuple[int, str]:
     return Command.ADD, text[start:]
 
 
+@dataclass(slots=True)
+class _Keywords:
+    """The flow mod's scalar fields while a flow is parsed (one FlowMod at the end)."""
+
+    table_id: int = OFPTT_ALL
+    out_port: int = OFPP_ANY
+    priority: int = OFP_DEFAULT_PRIORITY
+    idle_timeout: int = 0
+    hard_timeout: int = 0
+    importance: int = 0
+    cookie: int = 0
+    cookie_mask: int = 0
+    new_cookie: int = 0
+
+
+# Plain ints: IntFlag arithmetic costs a Python call per operation.
+_ANY: Final = int(ANY)
+_TID: Final = int(TID)
+_NXM_OF11_UP: Final = int(NXM_OF11_UP)
+_OF10_ANY: Final = int(OF10_ANY)
+
+
 def _parse(text: str, command: int, port_map: PortMap | None = None,
            table_map: TableMap | None = None) -> tuple[FlowMod, Protocol]:
     has_actions = command in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT)
     has_flags = has_actions
     has_out_port = command in (Command.DELETE, Command.DELETE_STRICT)
     has_priority = command != Command.DELETE
-    usable: int = ANY
-    fm = FlowMod(command=command, table_id=OFPTT_ALL,
-                 new_cookie=(1 << 64) - 1 if command in (Command.MODIFY,
-                                                        Command.MODIFY_STRICT) else 0)
+    usable = _ANY
+    kw = _Keywords(new_cookie=(1 << 64) - 1 if command in (Command.MODIFY,
+                                                           Command.MODIFY_STRICT) else 0)
     act_text: str | None = None
     if has_actions:
         text, act_text = _extract_actions(text)
         if act_text is None:
             raise Fatal("must specify an action")
     b = MatchBuilder()
-    flags = FlowFlags(0)
+    flags = 0
     pos = 0
     while (item := parse_key_value(text, pos)) is not None:
         name, value, pos = item
         if has_flags and name in _FLAG_KEYS:
             flag, narrow = _FLAG_KEYS[name]
-            flags |= flag
-            usable &= narrow
+            flags |= int(flag)
+            usable &= int(narrow)
             continue
         if name in ("no_readonly_table", "allow_hidden_fields"):
             continue
         got = apply_match_key(b, name, value, port_map)
         if got is not None:
-            usable &= got
+            usable &= int(got)
             continue
         if not value:
             raise Fatal(f"field {name} missing value")
-        fm, usable = _keyword(fm, usable, name, value, has_out_port, has_priority,
-                              has_actions, port_map, table_map)
+        usable = _keyword(kw, command, usable, name, value, has_out_port, has_priority,
+                          has_actions, port_map, table_map)
     match, narrowed = finish_match(b, Protocol(usable))
-    usable = narrowed
-    if not fm.cookie_mask and fm.new_cookie == (1 << 64) - 1 and command in (
+    usable = int(narrowed)
+    if not kw.cookie_mask and kw.new_cookie == (1 << 64) - 1 and command in (
             Command.MODIFY, Command.MODIFY_STRICT):
-        fm = replace(fm, new_cookie=0)
-    fm = replace(fm, match=match, flags=flags)
+        kw.new_cookie = 0
+    actions: ActionList = ()
     if act_text is not None:
         ctx = ParseCtx(port_map=port_map, table_map=table_map)
         actions = parse_actions(act_text, ctx)
-        usable &= ctx.usable
+        usable &= int(ctx.usable)
         try:
-            actions = check_actions(actions, match, table_id=fm.table_id)
+            actions = check_actions(actions, match, table_id=kw.table_id)
         except OFError as e:
             raise Fatal(f"actions are invalid with specified match ({e.name})") from None
         if not is_consistent(actions, match):
-            usable &= OF10_ANY
+            usable &= _OF10_ANY
         if not usable:
             raise Fatal("actions are invalid with specified match "
                         "(OFPBAC_MATCH_INCONSISTENT)")
-        fm = replace(fm, actions=actions)
+    fm = FlowMod(command=command, match=match, priority=kw.priority, actions=actions,
+                 cookie=kw.cookie, cookie_mask=kw.cookie_mask, new_cookie=kw.new_cookie,
+                 table_id=kw.table_id, idle_timeout=kw.idle_timeout,
+                 hard_timeout=kw.hard_timeout, importance=kw.importance,
+                 out_port=kw.out_port, flags=FlowFlags(flags))
     return fm, Protocol(usable)
 
 
-def _keyword(fm: FlowMod, usable: int, name: str, value: str, has_out_port: bool,
-             has_priority: bool, has_timeouts: bool, port_map: PortMap | None,
-             table_map: TableMap | None) -> tuple[FlowMod, int]:
+def _keyword(kw: _Keywords, command: int, usable: int, name: str, value: str,
+             has_out_port: bool, has_priority: bool, has_timeouts: bool,
+             port_map: PortMap | None, table_map: TableMap | None) -> int:
+    """One flow-mod keyword into ``kw``; returns the narrowed usable protocols."""
     if name == "table":
-        from pyovs.openflow.act_wire import parse_table
         table = parse_table(value, table_map)
         if table is None:
             raise Fatal(f'unknown table "{value}"')
         if table != OFPTT_ALL:
-            usable &= TID
-        return replace(fm, table_id=table), usable
-    if has_out_port and name == "out_port":
-        from pyovs.openflow.ports import parse_port
+            usable &= _TID
+        kw.table_id = table
+    elif has_out_port and name == "out_port":
         port = parse_port(value, port_map)
         if port is None:
             raise Fatal(f"{value} is not a valid OpenFlow port")
-        return replace(fm, out_port=port), usable
-    if has_priority and name == "priority":
-        return replace(fm, priority=str_to_u16(value, name)), usable
-    if has_timeouts and name == "idle_timeout":
-        return replace(fm, idle_timeout=str_to_u16(value, name)), usable
-    if has_timeouts and name == "hard_timeout":
-        return replace(fm, hard_timeout=str_to_u16(value, name)), usable
-    if fm.command == Command.ADD and name == "importance":
-        return replace(fm, importance=str_to_u16(value, name)), usable
-    if name == "cookie":
+        kw.out_port = port
+    elif has_priority and name == "priority":
+        kw.priority = str_to_u16(value, name)
+    elif has_timeouts and name == "idle_timeout":
+        kw.idle_timeout = str_to_u16(value, name)
+    elif has_timeouts and name == "hard_timeout":
+        kw.hard_timeout = str_to_u16(value, name)
+    elif command == Command.ADD and name == "importance":
+        kw.importance = str_to_u16(value, name)
+    elif name == "cookie":
         cookie, slash, mask = value.partition("/")
         if slash:
-            if fm.command == Command.ADD:
+            if command == Command.ADD:
                 raise Fatal("flow additions cannot use a cookie mask")
-            cookie_mask = str_to_u64(mask)
-            if cookie_mask:
-                usable &= NXM_OF11_UP
-            return replace(fm, cookie=str_to_u64(cookie), cookie_mask=cookie_mask), usable
-        if fm.command not in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT):
+            kw.cookie_mask = str_to_u64(mask)
+            if kw.cookie_mask:
+                usable &= _NXM_OF11_UP
+            kw.cookie = str_to_u64(cookie)
+        elif command not in (Command.ADD, Command.MODIFY, Command.MODIFY_STRICT):
             raise Fatal(f"cannot set cookie (to match on a cookie, specify a mask, "
                         f"e.g. cookie={value}/-1)")
-        return replace(fm, new_cookie=str_to_u64(value)), usable
-    if name in _IGNORED:
-        return fm, usable
-    raise Fatal(f"unknown keyword {name}")
+        else:
+            kw.new_cookie = str_to_u64(value)
+    elif name not in _IGNORED:
+        raise Fatal(f"unknown keyword {name}")
+    return usable
 
 
 def preprocessed_lines(name: str, open_error: str = "open failed") -> list[tuple[int, str]]:
@@ -309,8 +337,6 @@ def preprocessed_lines(name: str, open_error: str = "open failed") -> list[tuple
     newlines are skipped, as OVS does; numbering counts every line.  A file
     that cannot be opened is ``Fatal`` as "NAME: OPEN_ERROR (strerror)".
     """
-    import os
-    import sys
     try:
         if name == "-":
             data = sys.stdin.buffer.read()

@@ -93,7 +93,10 @@ class FlowCommands(OfctlBase):
 
     def _show_names(self) -> bool:
         if self.opts.names is None:
-            return os.isatty(sys.stdout.fileno())
+            try:
+                return os.isatty(sys.stdout.fileno())
+            except (OSError, ValueError):  # not a file (a test's buffer)
+                return False
         return self.opts.names
 
     def _ports_to_accept(self, switch: str) -> dict[str, int] | None:

@@ -97,24 +97,34 @@ def _flag_applies(version: int, first: int, last: int) -> bool:
     return version >= first and (not last or version <= last)
 
 
+# FLAG_BITS per version with plain ints: flags are converted for every flow
+# mod and flow stats entry, and IntFlag operators cost a Python call each.
+_BITS_BY_VERSION: Final = {
+    version: tuple((bit, int(flag)) for bit, first, last, flag in FLAG_BITS
+                   if _flag_applies(version, first, last))
+    for version in range(256)
+}
+
+
 def decode_flags(raw_flags: int, command: int, version: int) -> FlowFlags:
     """OVS ``ofputil_decode_flow_mod_flags`` (``command`` -1 for stats replies)."""
-    flags = FlowFlags(0)
-    for bit, first, last, flag in FLAG_BITS:
-        if raw_flags & bit and _flag_applies(version, first, last):
+    flags = 0
+    for bit, flag in _BITS_BY_VERSION[version & 0xFF]:
+        if raw_flags & bit:
             raw_flags &= ~bit
             flags |= flag
     if version in (1, 2) and command == Command.ADD:
-        flags |= FlowFlags.RESET_COUNTS
+        flags |= FlowFlags.RESET_COUNTS.value
     if raw_flags:
         raise OFError(OFPErr.OFPFMFC_BAD_FLAGS, f"unknown flow flags {raw_flags:#x}")
-    return flags
+    return FlowFlags(flags)
 
 
 def encode_flags(flags: int, version: int) -> int:
+    flags = int(flags)
     out = 0
-    for bit, first, last, flag in FLAG_BITS:
-        if flags & flag and _flag_applies(version, first, last):
+    for bit, flag in _BITS_BY_VERSION[version & 0xFF]:
+        if flags & flag:
             out |= bit
     return out
 
