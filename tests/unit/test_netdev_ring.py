@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 
 from pyovs.datapath.netdev.ring import FRAME_SIZE, N_FRAMES, RING_SIZE, TPACKET2_HDR, RxRing
@@ -69,3 +70,24 @@ def test_the_ring_wraps_and_batches_stop_at_the_limit() -> None:
         seen += len(out)
     assert seen == 3 * (N_FRAMES // 2 + 3)
     ring.close()
+
+
+def test_a_failing_frame_does_not_stall_the_ring() -> None:
+    """A slot handed back before an exception is never waited on again.
+
+    (A reader that lost its place this way waited forever on a released slot
+    while the kernel kept filling the ones after it.)
+    """
+    k = Kernel()
+
+    def broken() -> tuple[bytes, bytes] | None:
+        raise OSError("queue read failed")
+
+    ring = RxRing(k.mm, broken)
+    k.put(FRAME[:20], status=USER | COPY, length=70000)
+    k.put(FRAME)
+    out: list[tuple[bytes, bytes]] = []
+    with contextlib.suppress(OSError):
+        ring.recv_batch(64, out)
+    ring.recv_batch(64, out)
+    assert out == [(FRAME, b"")]

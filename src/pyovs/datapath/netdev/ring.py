@@ -86,35 +86,40 @@ class RxRing:
     def recv_batch(self, limit: int, out: list[Frame]) -> None:
         mm, words, head = self._mm, self._words, self._head
         unpack = TPACKET2_HDR.unpack_from
-        for _ in range(limit):
-            off = head * FRAME_SIZE
-            word = off >> 2
-            if not words[word] & TP_STATUS_USER:
-                break
-            status, length, snap, mac, _net, _s, _ns, tci, tpid = unpack(mm, off)
-            if status & TP_STATUS_COPY:
-                words[word] = 0
-                frame = self._fallback()
-                if frame is not None:
-                    out.append(frame)
-            elif snap < length or mac < VNET_LEN:
-                words[word] = 0
-                self.dropped += 1
-            else:
-                start = off + mac
-                data = mm[start:start + snap]
-                vnet = mm[start - VNET_LEN:start] if mm[start - 9] or mm[start - 10] & 1 else b""
-                words[word] = 0  # the slot goes back to the kernel
-                if status & TP_STATUS_VLAN_VALID:
-                    if not status & TP_STATUS_VLAN_TPID_VALID:
-                        tpid = 0x8100
-                    data = data[:12] + _VLAN_HDR.pack(tpid, tci) + data[12:]
-                    vnet = shift(vnet, 4)
-                out.append((data, vnet))
-            head += 1
-            if head == N_FRAMES:
-                head = 0
-        self._head = head
+        # The head is saved even if a frame raises: a slot already handed back
+        # to the kernel must never be waited on again (that stalls the port).
+        try:
+            for _ in range(limit):
+                off = head * FRAME_SIZE
+                word = off >> 2
+                if not words[word] & TP_STATUS_USER:
+                    break
+                status, length, snap, mac, _net, _s, _ns, tci, tpid = unpack(mm, off)
+                head += 1
+                if head == N_FRAMES:
+                    head = 0
+                if status & TP_STATUS_COPY:
+                    words[word] = 0
+                    frame = self._fallback()
+                    if frame is not None:
+                        out.append(frame)
+                elif snap < length or mac < VNET_LEN:
+                    words[word] = 0
+                    self.dropped += 1
+                else:
+                    start = off + mac
+                    data = mm[start:start + snap]
+                    vnet = (mm[start - VNET_LEN:start] if mm[start - 9] or mm[start - 10] & 1
+                            else b"")
+                    words[word] = 0  # the slot goes back to the kernel
+                    if status & TP_STATUS_VLAN_VALID:
+                        if not status & TP_STATUS_VLAN_TPID_VALID:
+                            tpid = 0x8100
+                        data = data[:12] + _VLAN_HDR.pack(tpid, tci) + data[12:]
+                        vnet = shift(vnet, 4)
+                    out.append((data, vnet))
+        finally:
+            self._head = head
 
     def close(self) -> None:
         self._words.release()
