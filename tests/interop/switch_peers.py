@@ -268,7 +268,7 @@ def switchd(kind: str, tmp_dir: Path) -> Iterator[Switchd]:
         sw.close()
 
 
-_DURATION = re.compile(r"\b(duration[=:]|idle_age=|hard_age=)[0-9.]+s?")
+_DURATION = re.compile(r"\b(duration[=:]?|idle_age=|hard_age=)[0-9.]+s?")
 _LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z\|", re.M)
 
 

@@ -37,7 +37,9 @@ that compares without that mask and so will report when it is fixed.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +48,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from switch_peers import (
+    REAL_OFCTL,
     Switchd,
     bridge_name,
     mask_times,
@@ -321,6 +324,40 @@ def test_bundles(fresh: Pair, tmp_path: Path, version: str) -> None:
     compare(fresh, "-O", version, "--bundle", "del-flows", "BR")
     compare(fresh, "-O", version, "dump-flows", "BR")
     compare(fresh, "-O", version, "dump-groups", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_monitor_sees_the_same_async_messages(fresh: Pair, version: str) -> None:
+    """Packet-ins (NXT_PACKET_IN2, reason per version), flow removals, port status."""
+    monitors = []
+    try:
+        for sw in (fresh.real, fresh.py):
+            out = open(sw.dir / f"monitor-{version}.txt", "w")  # noqa: SIM115
+            monitors.append((sw, out, subprocess.Popen(
+                [str(REAL_OFCTL), "-O", version, "monitor", fresh.bridge, "65534"],
+                env=sw.env, stdout=out, stderr=subprocess.STDOUT)))
+        time.sleep(1.0)
+        for sw in (fresh.real, fresh.py):
+            for args in (("add-flow", fresh.bridge, "priority=9,send_flow_rem,in_port=3,"
+                          "actions=drop"),
+                         ("packet-out", fresh.bridge, "in_port=1,packet=" + ARP +
+                          ",actions=controller"),
+                         ("del-flows", fresh.bridge, "in_port=3"),
+                         ("mod-port", fresh.bridge, "p3", "no-flood"),
+                         ("mod-port", fresh.bridge, "p3", "no-receive"),
+                         ("mod-port", fresh.bridge, "p3", "receive")):
+                proc = sw.ofctl("-O", version, *args)
+                assert proc.returncode == 0, proc.stderr
+        time.sleep(1.0)
+    finally:
+        for _, out, proc in monitors:
+            proc.terminate()
+            proc.wait(5)
+            out.close()
+    texts = [_mask_known(_mask((sw.dir / f"monitor-{version}.txt").read_text()))
+             for sw in (fresh.real, fresh.py)]
+    assert "PACKET_IN" in texts[0] and "FLOW_REMOVED" in texts[0]
+    assert texts[1] == texts[0]
 
 
 @pytest.mark.parametrize("version", VERSIONS)

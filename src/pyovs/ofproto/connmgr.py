@@ -22,7 +22,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from pyovs import dirs, streams
@@ -39,6 +39,7 @@ from pyovs.openflow.connection import (
 from pyovs.openflow.errors import OFError, OFPErr
 from pyovs.openflow.msg_basic import EchoRequest, SwitchConfig
 from pyovs.openflow.msg_flowstats import FlowStatsReply
+from pyovs.openflow.msg_packet import PacketIn
 
 from .ofproto import (
     OFPCR_ROLE_EQUAL,
@@ -59,6 +60,7 @@ PROTOCOL_VERSIONS: Final = {"OpenFlow10": 1, "OpenFlow11": 2, "OpenFlow12": 3,
                             "OpenFlow13": 4, "OpenFlow14": 5, "OpenFlow15": 6}
 DEFAULT_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
 FLOWS_PER_PART: Final = 100
+OFPR_ACTION, OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT = 1, 3, 4, 5
 ROLE_NAMES: Final = {OFPCR_ROLE_EQUAL: "other", OFPCR_ROLE_MASTER: "master",
                      OFPCR_ROLE_SLAVE: "slave"}
 
@@ -82,6 +84,20 @@ class ControllerStatus:
     conns: list[OfConnState] = field(default_factory=list)
 
 
+def packet_in_for(pin: PacketIn, version: int, packet_in_format: int
+                  ) -> tuple[PacketIn, str | None]:
+    """The packet-in as a connection receives it (OVS ``ofputil_encode_packet_in_private``).
+
+    ``packet_in_format`` (NXT_SET_PACKET_IN_FORMAT) picks the message:
+    standard (0), NXT_PACKET_IN (1) or NXT_PACKET_IN2 (2).  Reasons newer
+    than the version are told as "action" (``encode_packet_in_reason``).
+    """
+    if pin.reason in (OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT) and version < 5:
+        pin = replace(pin, reason=OFPR_ACTION)
+    raw = {1: "NXT_PACKET_IN", 2: "NXT_PACKET_IN2"}.get(packet_in_format)
+    return pin, raw
+
+
 class _Channel:
     """One OpenFlow connection: socket + Connection + the bridge's handler."""
 
@@ -101,9 +117,12 @@ class _Channel:
             self.writer.write(data)
 
     def send_async(self, body: Body, raw: str | None) -> None:
+        """An asynchronous message: xid 0, packet-ins in this connection's format."""
         if self.conn.version:
+            if isinstance(body, PacketIn):
+                body, raw = packet_in_for(body, self.conn.version, self.state.packet_in_format)
             try:
-                self.conn.send(body, raw, expect_reply=False)
+                self.conn.send(body, raw, xid=0, expect_reply=False)
             except (OFError, ValueError, RuntimeError) as e:
                 log.debug("%s: cannot send %s: %s", self.mgr.ofproto.name, type(body).__name__, e)
                 return

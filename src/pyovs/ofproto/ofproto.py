@@ -126,6 +126,7 @@ OFP10_ACTIONS: Final = 0xFFF  # every OpenFlow 1.0 action
 OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY = 0, 1, 2
 OFPPS_LINK_DOWN, OFPPS_LIVE = 1, 4
 OFPPF_10GB_FD, OFPPF_COPPER = 1 << 6, 1 << 11
+OFPR_NO_MATCH, OFPR_ACTION, OFPR_PACKET_OUT = 0, 1, 5
 OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE = 0, 1, 2, 3
 OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE, OFPRR_GROUP_DELETE = 0, 1, 2, 3
 OFPFF_SEND_FLOW_REM: Final = 1
@@ -233,6 +234,9 @@ class Ofproto:
         self.frag_flags = 0
         self.conns: list[OfConnState] = []
         self.generation_id: int | None = None
+        self._reported: dict[int, PhyPort] = {}
+        """Each port as last reported in a port status (OVS's ``old_pp``)."""
+        self._in_packet_out = False
         self.fail_open = False
         """Standalone bridge whose controllers are all unreachable: act as a
         learning switch (OVS's fail-open, a hidden NORMAL flow above all others)."""
@@ -264,14 +268,38 @@ class Ofproto:
             self._port_status(OFPPR_DELETE, info)
             self.backer.revalidate()
 
-    def port_changed(self, ofport: int) -> None:
+    def port_changed(self, ofport: int, source: OfConnState | None = None) -> None:
+        """Report a change of ``ofport``; ``source`` is the connection that made it."""
         info = self.port_info.get(ofport)
         if info is not None:
-            self._port_status(OFPPR_MODIFY, info)
+            self._port_status(OFPPR_MODIFY, info, source)
             self.backer.revalidate()
 
-    def _port_status(self, reason: int, info: PortInfo) -> None:
-        self.broadcast(PortStatus(reason, info.phy()))
+    def _port_status(self, reason: int, info: PortInfo,
+                     source: OfConnState | None = None) -> None:
+        """OVS ``connmgr_send_port_status``.
+
+        Before OpenFlow 1.5 the connection whose port mod caused the change
+        hears nothing of it; a modification that looks the same as the last
+        report in a connection's version is not sent to it.
+        """
+        ofport = info.xport.ofport
+        new = info.phy()
+        old = self._reported.get(ofport)
+        if reason == OFPPR_DELETE:
+            self._reported.pop(ofport, None)
+        else:
+            self._reported[ofport] = new
+
+        def want(c: OfConnState) -> bool:
+            if c is source and c.version < 6:
+                return False
+            if reason == OFPPR_MODIFY and old is not None:
+                return _encoded(PortStatus(reason, old), c.version) != \
+                    _encoded(PortStatus(reason, new), c.version)
+            return True
+
+        self.broadcast(PortStatus(reason, new), want)
 
     def broadcast(self, body: Body, want: Callable[[OfConnState], bool] | None = None) -> None:
         for c in list(self.conns):
@@ -313,7 +341,10 @@ class Ofproto:
         meta = Match(tuple((s, v, (1 << 64) - 1 if s == "metadata" else _full(s))
                            for s, v in req.metadata if s in ("in_port", "metadata", "tun_id",
                                                                "pkt_mark")))
-        body = PacketIn(packet, total, req.reason, req.table_id, req.cookie, meta)
+        reason = req.reason
+        if self._in_packet_out and reason == OFPR_ACTION:
+            reason = OFPR_PACKET_OUT  # OVS xlate: output to the controller from a packet-out
+        body = PacketIn(packet, total, reason, req.table_id, req.cookie, meta)
 
         def want(c: OfConnState) -> bool:
             if req.controller_id and c.controller_id != req.controller_id:
@@ -455,7 +486,7 @@ class Ofproto:
             self.send_flow_removed(rule, reason, now)
         self.backer.revalidate()
         for po in outs:
-            self.backer.packet_out(self, po.packet, _packet_out_in_port(po), po.actions)
+            self._run_packet_out(po)
 
     def _flow_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
@@ -590,14 +621,21 @@ class Ofproto:
         new = (x.config & ~pm.mask) | (pm.config & pm.mask)
         if new != x.config:
             x.config = new
-            self.port_changed(pm.port_no)
+            self.port_changed(pm.port_no, conn)
 
     def _packet_out(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
         assert isinstance(msg.body, PacketOut)
         po = msg.body
         self._check_packet_out(po)
-        self.backer.packet_out(self, po.packet, _packet_out_in_port(po), po.actions)
+        self._run_packet_out(po)
+
+    def _run_packet_out(self, po: PacketOut) -> None:
+        self._in_packet_out = True
+        try:
+            self.backer.packet_out(self, po.packet, _packet_out_in_port(po), po.actions)
+        finally:
+            self._in_packet_out = False
 
     @staticmethod
     def _check_packet_out(po: PacketOut) -> None:
@@ -709,6 +747,10 @@ def _conn_flow_mod(conn: OfConnState, msg: Message) -> FlowMod:
 
 def _packet_out_in_port(po: PacketOut) -> int:
     return int(po.metadata.get("in_port")[0]) if po.metadata else OFPP_CONTROLLER
+
+
+def _encoded(body: Body, version: int) -> bytes:
+    return codec.encode(codec.make(body, version))
 
 
 def _no_reply(body: Body) -> None:
