@@ -30,6 +30,7 @@ are printed.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from dataclasses import replace
@@ -67,7 +68,7 @@ __all__ = ["FlowCommands"]
 
 OFPTT_ALL = 0xFF
 _BUNDLE_FLAGS = BundleFlags.ORDERED | BundleFlags.ATOMIC
-_EPROTO_TEXT = os.strerror(71)  # EPROTO: "Protocol error"
+_EPROTO_TEXT = os.strerror(errno.EPROTO)  # "Protocol error", as OVS's ovs_fatal words it
 
 
 class FlowCommands(OfctlBase):
