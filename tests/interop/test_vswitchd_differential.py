@@ -14,6 +14,10 @@ update a checksum shows as a byte difference.  The bridge's LOCAL port is
 not compared: on the real switch it is a dummy under
 ``--enable-dummy=override``, on pyovs a tap device.
 
+``test_normal_with_vlan_port_modes`` does the same for the NORMAL action on
+a second bridge whose ports are VLAN access ports, a trunk and a
+native-untagged port.
+
 Flows that overlap have distinct priorities: which of two equal-priority
 overlapping flows wins is undefined in OpenFlow.
 
@@ -315,5 +319,59 @@ def test_same_frames_leave_the_same_ports(pair: Pair, case: Case) -> None:
             differences.append(f"{name} into {port}:\n  real:  {_show(real)}\n"
                                f"  pyovs: {_show(py)}")
     assert not differences, "\n".join(differences)
+    assert forwarded >= 10, "the real switch forwarded too little: a broken case"
     if case.name not in ("no_flows",):
         assert forwarded, "the case forwarded nothing on the real switch: a broken case"
+
+
+# --- NORMAL with VLAN port modes ---------------------------------------------------------
+
+VLAN_PORTS = {"q1": ("tag=10",), "q2": ("tag=10",), "q3": ("trunks=10,20",),
+              "q4": ("tag=20",), "q5": ("tag=20", "vlan_mode=native-untagged", "trunks=10")}
+"""Access ports on VLANs 10 and 20, a trunk, a native-untagged port."""
+
+VLAN_FRAMES = (
+    ("q1", eth(BCAST, H1, 0x0806, arp_request(H1, "10.0.0.1", "10.0.0.2"))),
+    ("q2", eth(H1, H2, 0x0800, udp("10.0.0.2", "10.0.0.1", 53, 1000))),
+    ("q3", eth(BCAST, H3, 0x88B5, b"trunk-frame-on-20-" * 3, vlan=20)),
+    ("q3", eth(H1, H3, 0x0800, udp("10.0.0.3", "10.0.0.1", 7, 1000), vlan=10)),
+    ("q3", eth(BCAST, H3, 0x88B5, b"trunk-frame-on-30-" * 3, vlan=30)),
+    ("q5", eth(BCAST, mac(5), 0x88B5, b"native-untagged-" * 3)),
+    ("q5", eth(BCAST, mac(5), 0x88B5, b"tagged-ten-on-q5-" * 3, vlan=10)),
+    ("q1", eth(BCAST, H1, 0x88B5, b"tagged-on-access-" * 3, vlan=10)),
+    ("q4", eth(mac(5), mac(4), 0x0800, udp("10.0.0.4", "10.0.0.5", 9, 9))),
+)
+
+
+@pytest.fixture(scope="module")
+def vlan_pair(pair: Pair) -> Pair:
+    br = bridge_name()
+    for sw in (pair.real, pair.py):
+        cmd = ["add-br", br, "--", "set", "bridge", br, "datapath_type=netdev",
+               "other_config:datapath-id=0000000000000002"]
+        for i, (port, settings) in enumerate(VLAN_PORTS.items(), 1):
+            cmd += ["--", "add-port", br, port, *settings, "--", "set", "interface", port,
+                    "type=dummy", f"ofport_request={i}"]
+            if sw.kind == "real":
+                cmd.append(f"options:tx_pcap={sw.dir / (port + '.pcap')}")
+            sw.dummy_ports.append(port)
+        sw.vsctl(*cmd)
+    return Pair(pair.real, pair.py, br)
+
+
+def test_normal_with_vlan_port_modes(vlan_pair: Pair) -> None:
+    for sw in (vlan_pair.real, vlan_pair.py):
+        sw.appctl("fdb/flush", vlan_pair.bridge)
+        sw.sent()
+    differences = []
+    forwarded = 0
+    for port, frame in VLAN_FRAMES:
+        real, py = vlan_pair.feed(port, frame)
+        real = {p: f for p, f in real.items() if p in VLAN_PORTS}
+        py = {p: f for p, f in py.items() if p in VLAN_PORTS}
+        forwarded += sum(map(len, real.values()))
+        if real != py:
+            differences.append(f"{frame.hex()[:40]}... into {port}:\n  real:  {_show(real)}\n"
+                               f"  pyovs: {_show(py)}")
+    assert not differences, "\n".join(differences)
+    assert forwarded >= 10, "the real switch forwarded too little: a broken case"
