@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import random
 import statistics
@@ -223,9 +224,12 @@ def tool_rates(s: Settings, results: Results, tmp: Path, flows: list[str],
 @contextlib.contextmanager
 def real_bridge(tmp: Path) -> Iterator[dict[str, str]]:
     """The interop tests' bridge: pyovsdb-server + ovs-vswitchd, netdev, own namespace."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-    import test_ofctl_switch as fixture
-
+    # Loaded by path: tests/unit has a test_ofctl_switch module too.
+    path = Path(__file__).resolve().parents[1] / "interop" / "test_ofctl_switch.py"
+    spec = importlib.util.spec_from_file_location("interop_ofctl_switch_fixture", path)
+    assert spec is not None and spec.loader is not None
+    fixture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixture)
     reason = fixture._skip_reason()
     if reason:
         raise RuntimeError(reason)

@@ -27,6 +27,7 @@ the order of OVS's classifier), which need no root.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import re
@@ -34,12 +35,30 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_ofctl_switch import PYOVS_OFCTL, PYOVS_VSCTL, REAL_OFCTL, _skip_reason, _switch
+def _fixture_module() -> ModuleType:
+    """``test_ofctl_switch``, loaded by path: ``tests/unit`` has a module of that name."""
+    name = "interop_ofctl_switch_fixture"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().with_name("test_ofctl_switch.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_fixture = _fixture_module()
+PYOVS_OFCTL: Path = _fixture.PYOVS_OFCTL
+PYOVS_VSCTL: Path = _fixture.PYOVS_VSCTL
+REAL_OFCTL: Path = _fixture.REAL_OFCTL
+_skip_reason = _fixture._skip_reason
+_switch = _fixture._switch
 
 pytestmark = [pytest.mark.interop]
 

@@ -241,3 +241,11 @@ def test_bundle_add_checks() -> None:
         check_bundle_add(BundleAdd(0, 1, inner), 8)
     assert e.value.error == OFPErr.OFPBFC_MSG_BAD_XID
     assert check_bundle_add(BundleAdd(0, 1, inner), 7) == "FLOW_MOD"
+
+
+def test_bundle_flags_keep_unknown_bits() -> None:
+    assert ofp_to_string(bytes.fromhex("0521001000000000001b00be00008701"), 2) == (
+        "OFPT_BUNDLE_CONTROL (OF1.4) (xid=0x0):\n"
+        " bundle_id=0x1b00be type=OPEN_REQUEST flags=atomic 0x8700\n")
+    assert ofp_to_string(bytes.fromhex("0521001000000000000000018f04001e"), 2).endswith(
+        " bundle_id=0x1 type= flags=ordered 0x1c\n")

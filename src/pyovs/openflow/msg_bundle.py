@@ -143,7 +143,8 @@ def _flags_text(flags: int) -> str:
     if not flags:
         return "0"
     names = []
-    for bit, name in _FLAG_NAMES:
+    for flag, name in _FLAG_NAMES:
+        bit = int(flag)  # IntFlag's ~ would drop the unknown bits too
         if flags & bit:
             names.append(name)
             flags &= ~bit
