@@ -7,9 +7,9 @@ only).  Every command runs through both tools in OpenFlow 1.0, 1.3 and
 durations masked.  Commands that change the switch run from the same
 starting state for each tool (``_same_from``: set up, run, dump, undo),
 so that "already exists" errors and the like come out the same too.
-``monitor`` runs for both tools at once while a packet-in (packet-out to
-CONTROLLER), a flow removal and a port addition/removal happen; the
-printed messages must match.
+``monitor`` runs for both tools at once (with a flow monitor, ``watch:``)
+while a packet-in (packet-out to CONTROLLER), a flow addition and removal
+and a port addition/removal happen; the printed messages must match.
 """
 
 from __future__ import annotations
@@ -217,6 +217,8 @@ def test_offline_and_errors(env: dict[str, str], tmp_path: Path) -> None:
     same("-O", "OpenFlow13", "monitor", "br0", "invalid_ttl")
     same("monitor", "br0", "bogus")
     same("-P", "bogus", "monitor", "br0")
+    same("monitor", "br0", "watch:bogus=1")
+    same("monitor", "br0", "watch:table=x")
     same("mod-port", "br0", "br0")
     same("benchmark", "br0", "70000", "1")
     capture = tmp_path / "capture"
@@ -274,9 +276,10 @@ def _monitor(env: dict[str, str], tmp: Path, version: str, *args: str) -> list[s
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_monitor(env: dict[str, str], tmp_path: Path, version: str) -> None:
-    theirs, ours = _monitor(env, tmp_path, version, "65534")
+    theirs, ours = _monitor(env, tmp_path, version, "65534", "watch:")
     assert ours == theirs
     assert "PACKET_IN" in ours and "OFPT_FLOW_REMOVED" in ours
+    assert "event=ADDED" in ours and "event=DELETED reason=delete" in ours
     assert "PORT_STATUS" in ours and "ADD:" in ours
 
 

@@ -30,6 +30,7 @@ from pyovs.openflow.errors import ParseError
 from pyovs.openflow.group_text import LINE_COMMAND, assign_bucket_ids, parse_group_mod
 from pyovs.openflow.meter_text import METER_REQUEST, parse_meter_mod
 from pyovs.openflow.msg_group import GC_ADD, GC_DELETE, GC_INSERT_BUCKET, GC_REMOVE_BUCKET
+from pyovs.openflow.msg_monitor import parse_flow_monitor_request
 from pyovs.openflow.msg_stats import MC_ADD, MC_DELETE
 from pyovs.openflow.protocols import OF10_ANY, OF13_UP, OF15_UP
 
@@ -235,3 +236,16 @@ def test_help_matches_the_real_tool() -> None:
         assert usage("ovs-ofctl", every) == real
     finally:
         os.environ.update(env)
+
+
+def test_flow_monitor_watch_text() -> None:
+    fmr, usable = parse_flow_monitor_request("!initial,tcp,tp_dst=80,table=3,out_port=2", 4)
+    assert (fmr.id, fmr.table_id, fmr.out_port) == (4, 3, 2)
+    assert not fmr.flags & 1 and fmr.flags & 2
+    assert usable & OF10_ANY
+    for text, error in (("frob=1", "frob=1: unknown keyword frob"),
+                        ("table", "table: field table missing value"),
+                        ("table=x", 'unknown table "x"')):
+        with pytest.raises(ParseError) as e:
+            parse_flow_monitor_request(text, 0)
+        assert str(e.value) == error

@@ -30,6 +30,7 @@ import time
 from typing import Final
 
 from pyovs.cli.cmdline import Command, Fatal
+from pyovs.cli.ofctl_flow import protocols_to_string
 from pyovs.cli.ofctl_flowio import FlowVconn, XidCounter
 from pyovs.cli.ofctl_swbase import VLOG, SwitchBase, port_from_string
 from pyovs.openflow import codec
@@ -51,6 +52,7 @@ from pyovs.openflow.msg_basic import (
     SetPacketInFormat,
     SwitchConfig,
 )
+from pyovs.openflow.msg_monitor import FlowMonitorRequests, parse_flow_monitor_request
 from pyovs.openflow.msg_packet import PacketOut
 from pyovs.openflow.ofprint import ofp_to_string
 from pyovs.openflow.ports import (
@@ -196,6 +198,9 @@ class MonitorVconn(FlowVconn):
 class MonitorCommands(SwitchBase):
     """Packets and asynchronous messages."""
 
+    _monitor_ids = 0
+    """OVS numbers ``watch:`` monitors from 0 in the order they are parsed."""
+
     def packet_out(self, args: list[str]) -> None:
         """``packet-out SWITCH TEXT`` or ``packet-out SWITCH IN_PORT ACTIONS PACKET...``."""
         name = args[0]
@@ -274,6 +279,8 @@ class MonitorCommands(SwitchBase):
                     if not self._config(v).flags & OFPC_INVALID_TTL_TO_CONTROLLER:
                         raise Fatal("setting invalid_ttl_to_controller failed (this switch "
                                     "probably doesn't support this flag)")
+            elif arg.startswith("watch:"):
+                self._watch(v, args[0], arg[6:])
             else:
                 raise Fatal(f'{arg}: unsupported "monitor" argument')
         if preferred is not None:
@@ -282,6 +289,25 @@ class MonitorCommands(SwitchBase):
               and v.version == 1):
             v.transact_multiple_noreply([v.encode(SetPacketInFormat(1))])
         self._monitor_loop(v, reply_to_echo=True)
+
+    def _watch(self, v: MonitorVconn, name: str, text: str) -> None:
+        """A ``watch:`` argument: a flow monitor request, its reply printed."""
+        port_map, table_map = self._accept_names(name)
+        try:
+            fmr, usable = parse_flow_monitor_request(text, self._monitor_ids, port_map,
+                                                     table_map)
+        except ParseError as e:
+            raise Fatal(str(e)) from None
+        self._monitor_ids += 1
+        if not usable & self.opts.allowed:
+            raise Fatal(f"none of the usable flow formats ({protocols_to_string(usable)}) "
+                        "is among the allowed flow formats "
+                        f"({protocols_to_string(self.opts.allowed)})")
+        request = FlowMonitorRequests((fmr,))
+        if self.opts.verbosity:
+            sys.stdout.write(ofp_to_string(codec.encode(codec.make(request, v.version)),
+                                           self.opts.verbosity + 2))
+        self._dump(v, request)
 
     def snoop(self, args: list[str]) -> None:
         """``snoop SWITCH``: the traffic of the switch's controller connections."""

@@ -29,18 +29,20 @@ from dataclasses import dataclass
 from typing import Final
 
 from .act_text import format_actions
-from .act_wire import format_table
+from .act_wire import atoi, format_table, parse_table
 from .actions import ActionList, decode_instructions, encode_actions, encode_instructions
 from .actions import pull_actions as pull_plain_actions
 from .codec import Body, FormatContext, MsgCodec, list_codec
+from .ctext import parse_key_value
 from .dstext import bit_names
-from .errors import OFError, OFPErr
-from .match import CATCHALL, Match, decode_nx_match, encode_nx_match, pad8
-from .match_text import OFP_DEFAULT_PRIORITY, format_match
+from .errors import OFError, OFPErr, ParseError
+from .match import CATCHALL, Match, MatchBuilder, decode_nx_match, encode_nx_match, pad8
+from .match_text import OFP_DEFAULT_PRIORITY, apply_match_key, finish_match, format_match
 from .msg_flow import REMOVED_REASONS, fmt_ctx
 from .msgtable import Raw
 from .ofp11_match import pull_ofp11_match, put_ofp11_match
 from .ports import OFPP_NONE, format_port, from_ofp11, to_ofp11
+from .protocols import ANY, OF10_ANY
 
 OFPG_ANY: Final = 0xFFFFFFFF
 
@@ -388,3 +390,53 @@ DEFAULT_RAWS: Final[dict[type, Callable[[int], str]]] = {
     FlowMonitorCancel: lambda v: ("NXT_FLOW_MONITOR_CANCEL" if v < 4
                                   else "ONFT13_FLOW_MONITOR_CANCEL"),
 }
+
+
+# --- text -------------------------------------------------------------------------------
+
+_NOT_FLAGS: Final = {"!initial": FMF_INITIAL, "!add": FMF_ADD, "!delete": FMF_REMOVED,
+                     "!modify": FMF_MODIFY, "!actions": FMF_INSTRUCTIONS,
+                     "!abbrev": FMF_NO_ABBREV, "!own": FMF_ONLY_OWN}
+_DEFAULT_FLAGS: Final = (FMF_INITIAL | FMF_ADD | FMF_REMOVED | FMF_MODIFY | FMF_ONLY_OWN
+                         | FMF_INSTRUCTIONS)
+
+
+def parse_flow_monitor_request(text: str, monitor_id: int,
+                               port_map: dict[str, int] | None = None,
+                               table_map: dict[str, int] | None = None
+                               ) -> tuple[FlowMonitorRequest, int]:
+    """``parse_flow_monitor_request``: a ``watch:`` text as a monitor; ``ParseError``.
+
+    Returns the monitor and the protocols able to express its match.
+    """
+    flags, out_port, out_group, table_id = _DEFAULT_FLAGS, OFPP_NONE, OFPG_ANY, 0xFF
+    b = MatchBuilder()
+    usable = ANY
+    pos = 0
+    while (item := parse_key_value(text, pos)) is not None:
+        name, value, pos = item
+        if name in _NOT_FLAGS:
+            flags &= ~_NOT_FLAGS[name]
+            continue
+        got = apply_match_key(b, name, value, port_map)
+        if got is not None:
+            usable &= got
+            if not usable & OF10_ANY:
+                raise ParseError(f"{name}: match field is not supported for flow monitor")
+            continue
+        if not value:
+            raise ParseError(f"{text}: field {name} missing value")
+        if name == "table":
+            table = parse_table(value, table_map)
+            if table is None:
+                raise ParseError(f'unknown table "{value}"')
+            table_id = table
+        elif name == "out_port":
+            out_port = atoi(value) & 0xFFFF
+        elif name == "out_group":
+            out_group = atoi(value) & 0xFFFFFFFF
+        else:
+            raise ParseError(f"{text}: unknown keyword {name}")
+    match, usable = finish_match(b, usable)
+    return FlowMonitorRequest(monitor_id, flags, out_port, out_group, table_id, FMC_ADD,
+                              match), usable
