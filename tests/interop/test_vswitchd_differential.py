@@ -319,7 +319,6 @@ def test_same_frames_leave_the_same_ports(pair: Pair, case: Case) -> None:
             differences.append(f"{name} into {port}:\n  real:  {_show(real)}\n"
                                f"  pyovs: {_show(py)}")
     assert not differences, "\n".join(differences)
-    assert forwarded >= 10, "the real switch forwarded too little: a broken case"
     if case.name not in ("no_flows",):
         assert forwarded, "the case forwarded nothing on the real switch: a broken case"
 
