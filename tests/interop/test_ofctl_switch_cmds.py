@@ -87,6 +87,7 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
     assert "Manufacturer: Nicira" in same(*o, "dump-desc", "br0")
     assert "table 0" in same(*o, "dump-tables", "br0")
     same(*o, "dump-table-desc", "br0")
+    same(*o, "dump-table-features", "br0")
     for args in ((), ("LOCAL",), ("br0",), ("65534",), ("nosuch",)):
         same(*o, "dump-ports", "br0", *args)
         same(*o, "dump-ports-desc", "br0", *args)
@@ -212,7 +213,6 @@ def test_packet_out(env: dict[str, str], version: str) -> None:
 
 def test_offline_and_errors(env: dict[str, str], tmp_path: Path) -> None:
     same = _same(env)
-    same("-O", "OpenFlow10", "dump-table-features", "br0")
     same("-O", "OpenFlow13", "dump-table-desc", "br0")
     same("-O", "OpenFlow13", "monitor", "br0", "invalid_ttl")
     same("monitor", "br0", "bogus")

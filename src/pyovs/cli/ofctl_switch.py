@@ -4,7 +4,8 @@
 besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
 
 * this module: ``show``, ``dump-desc``, ``dump-tables``, ``dump-table-desc``,
-  ``dump-ports``, ``dump-ports-desc``, ``mod-port``, ``queue-stats``,
+  ``dump-table-features``, ``dump-ports``, ``dump-ports-desc``, ``mod-port``,
+  ``queue-stats``,
   ``queue-get-config``, ``get-frags``, ``dump-ipfix-bridge``,
   ``dump-ipfix-flow``, ``ct-flush-zone``, ``probe``, ``ping``, ``benchmark``
   and the offline ``ofp-print``;
@@ -29,6 +30,7 @@ from typing import Final
 from pyovs.cli.cmdline import Command, Fatal
 from pyovs.cli.ofctl_groups import GroupCommands
 from pyovs.cli.ofctl_monitor import MonitorCommands, parse_hex
+from pyovs.openflow import codec
 from pyovs.openflow.act_wire import atoi, str_to_u16
 from pyovs.openflow.codec import Body, Unparsed
 from pyovs.openflow.ctext import str_to_uint
@@ -38,14 +40,21 @@ from pyovs.openflow.msg_basic import (
     DescRequest,
     EchoReply,
     EchoRequest,
+    ErrorMsg,
     FeaturesRequest,
     GetConfigRequest,
     SwitchConfig,
     TableDescRequest,
+    TableFeaturesRequest,
     TableStatsRequest,
 )
 from pyovs.openflow.msg_port import FeaturesReply, PortDescRequest, PortMod, PortStatsRequest
 from pyovs.openflow.msg_queue import OFPQ_ALL, QueueGetConfigRequest, QueueStatsRequest
+from pyovs.openflow.msg_tablefeatures import (
+    DittoState,
+    TableFeaturesReply,
+    format_table_features,
+)
 from pyovs.openflow.ofprint import ofp_to_string
 from pyovs.openflow.ports import OFPP_ANY, OFPP_MAX, OFPP_NONE
 
@@ -138,6 +147,31 @@ class SwitchCommands(GroupCommands, MonitorCommands):
 
     def dump_tables(self, args: list[str]) -> None:
         self._trivial(args[0], TableStatsRequest())
+
+    def dump_table_features(self, args: list[str]) -> None:
+        """``dump-table-features SWITCH``: every table's features, dittos across replies.
+
+        As ovs-ofctl, the text is gathered over all reply parts (so a run of
+        equal tables spans messages) and printed without a header line.
+        """
+        v = self._vconn(args[0])
+        try:
+            self._needs("dump-table-features", v.version)
+            state = DittoState()
+            text = ""
+            for m in v.transact(TableFeaturesRequest(b"")):
+                if isinstance(m.body, TableFeaturesReply):
+                    text += "".join(format_table_features(t, state, v.version)
+                                    for t in m.body.tables)
+                elif isinstance(m.body, ErrorMsg):
+                    self._print_to("stdout", m, self.opts.verbosity + 1)
+                else:
+                    raise Fatal("received bad reply: " + ofp_to_string(
+                        codec.encode(m), self.opts.verbosity + 1))
+            text += state.finish()
+            sys.stdout.write(text.removeprefix("\n") + "\n")
+        finally:
+            v.close()
 
     def dump_table_desc(self, args: list[str]) -> None:
         v = self._vconn(args[0])
@@ -306,6 +340,7 @@ class SwitchCommands(GroupCommands, MonitorCommands):
             Command("show", None, 1, 1, self.show),
             Command("dump-desc", None, 1, 1, self.dump_desc),
             Command("dump-tables", None, 1, 1, self.dump_tables),
+            Command("dump-table-features", None, 1, 1, self.dump_table_features),
             Command("dump-table-desc", None, 1, 1, self.dump_table_desc),
             Command("queue-stats", None, 1, 3, self.queue_stats),
             Command("queue-get-config", None, 1, 3, self.queue_get_config),

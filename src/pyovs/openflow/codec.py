@@ -160,10 +160,11 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_stats,
         msg_table,
         msg_tabledesc,
+        msg_tablefeatures,
     )
     return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
             msg_stats, msg_table, msg_queue, msg_bundle, msg_tabledesc, msg_forward, msg_ipfix,
-            msg_monitor)
+            msg_monitor, msg_tablefeatures)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:
