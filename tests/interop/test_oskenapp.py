@@ -177,6 +177,43 @@ def test_learning_switch_on_dummy_ports(controller: Controller, tmp_path: Path,
         wait_for("the learned flows' counters", flows_counted)
 
 
+def _controller_row(sw: Switchd) -> tuple[str, str, list[str]]:
+    """is_connected, role and the keys of status (their values are times)."""
+    out = sw.vsctl("--bare", "--columns=is_connected,role,status", "list", "controller")
+    connected, role, status = [*out.strip().split("\n"), "", "", ""][:3]
+    keys = sorted(item.split("=")[0] for item in status.split())
+    return connected.strip(), role.strip(), keys
+
+
+@contextlib.contextmanager
+def _connected_pair(tmp_path: Path, ctl: Controller
+                    ) -> Iterator[tuple[Switchd, Switchd]]:
+    for kind in ("real", "pyovs"):
+        reason = unavailable(kind)
+        if reason:
+            pytest.skip(reason)
+    with switchd("real", tmp_path) as real, switchd("pyovs", tmp_path) as py:
+        for sw in (real, py):
+            br = bridge_name()
+            sw.add_bridge(br, ("p1",), dpid=f"{secrets.randbits(48) | 1 << 48:016x}")
+            attach(sw, br, ctl)
+        yield real, py
+
+
+def test_controller_row_is_connected_and_role(controller: Controller, tmp_path: Path) -> None:
+    with _connected_pair(tmp_path, controller) as (real, py):
+        assert _controller_row(py)[:2] == _controller_row(real)[:2] == ("true", "other")
+
+
+@pytest.mark.xfail(strict=True, reason="vswitchd/bridge.py writes Controller.status with "
+                   "state (and last_error) only; ovs-vswitchd also writes sec_since_connect "
+                   "(connmgr's ControllerStatus.connected_at has the time)")
+def test_controller_status_keys(controller: Controller, tmp_path: Path) -> None:
+    with _connected_pair(tmp_path, controller) as (real, py):
+        assert "sec_since_connect" in _controller_row(real)[2]
+        assert _controller_row(py)[2] == _controller_row(real)[2]
+
+
 # --- root: namespaces, veth and ping ---------------------------------------------------
 
 def _sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:

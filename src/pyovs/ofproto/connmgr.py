@@ -12,7 +12,8 @@ quoting the request.  Active controllers are probed with echo requests
 after ``probe_interval`` seconds of silence and dropped after twice that.
 
 Status for the Controller table (``is_connected``, ``role``,
-``status:state``) is read from ``controller_status``.
+``status:state``, and the times behind ``sec_since_connect`` and
+``sec_since_disconnect``) is read from ``controller_status``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final
@@ -82,6 +84,10 @@ class ControllerStatus:
     state: str = "BACKOFF"
     last_error: str = ""
     conns: list[OfConnState] = field(default_factory=list)
+    connected_at: float | None = None
+    """Monotonic time the current connection came up (OVS ``sec_since_connect``)."""
+    disconnected_at: float | None = None
+    """Monotonic time the last connection went down (OVS ``sec_since_disconnect``)."""
 
 
 def packet_in_for(pin: PacketIn, version: int, packet_in_format: int
@@ -270,6 +276,7 @@ class ConnMgr:
                 ch = _Channel(self, reader, writer, False, self.probe_interval)
                 status.conns.append(ch.state)
                 status.state = "ACTIVE"
+                status.connected_at, status.disconnected_at = time.monotonic(), None
                 self._changed()
                 try:
                     await self._spawn(ch)
@@ -305,12 +312,14 @@ class ConnMgr:
             ch = _Channel(self, reader, writer, False, self.probe_interval)
             status.conns.append(ch.state)
             status.state = "ACTIVE"
+            status.connected_at, status.disconnected_at = time.monotonic(), None
             self._changed()
             try:
                 await self._spawn(ch)
             finally:
                 status.conns.remove(ch.state)
                 status.state = "BACKOFF"
+                status.connected_at, status.disconnected_at = None, time.monotonic()
                 self._changed()
             await asyncio.sleep(1.0)
 
