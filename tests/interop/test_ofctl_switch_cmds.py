@@ -112,6 +112,10 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
     same(*o, "dump-ipfix-flow", "br0")
     same(*o, "ct-flush-zone", "br0", "5")
     same(*o, "ct-flush-zone", "br0", "70000")
+    same(*o, "ct-flush", "br0")
+    same(*o, "ct-flush", "br0", "zone=5", "ct_nw_src=10.0.0.1,ct_nw_dst=10.0.0.2,"
+         "ct_nw_proto=6,ct_tp_src=1,ct_tp_dst=2", "ct_nw_src=10.0.0.2")
+    same(*o, "ct-flush", "br0", "ct_ipv6_src=::1,ct_nw_dst=1.2.3.4")
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -7,7 +7,7 @@ besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
   ``dump-table-features``, ``dump-ports``, ``dump-ports-desc``, ``mod-port``,
   ``queue-stats``,
   ``queue-get-config``, ``get-frags``, ``dump-ipfix-bridge``,
-  ``dump-ipfix-flow``, ``ct-flush-zone``, ``probe``, ``ping``, ``benchmark``
+  ``dump-ipfix-flow``, ``ct-flush-zone``, ``ct-flush``, ``probe``, ``ping``, ``benchmark``
   and the offline ``ofp-print``;
 * ``ofctl_groups``: groups and meters;
 * ``ofctl_monitor``: ``packet-out``, ``monitor``, ``snoop``, ``ofp-parse``.
@@ -22,6 +22,7 @@ express fail with ovs-ofctl's "needs OpenFlow 1.x or later" messages
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 import time
@@ -48,6 +49,7 @@ from pyovs.openflow.msg_basic import (
     TableFeaturesRequest,
     TableStatsRequest,
 )
+from pyovs.openflow.msg_ctflush import CtTuple, encode_ct_flush, parse_ct_tuple
 from pyovs.openflow.msg_port import FeaturesReply, PortDescRequest, PortMod, PortStatsRequest
 from pyovs.openflow.msg_queue import OFPQ_ALL, QueueGetConfigRequest, QueueStatsRequest
 from pyovs.openflow.msg_tablefeatures import (
@@ -273,6 +275,31 @@ class SwitchCommands(GroupCommands, MonitorCommands):
         finally:
             v.close()
 
+    def ct_flush(self, args: list[str]) -> None:
+        """``ct-flush SWITCH [zone=N] [CT_ORIG_TUPLE [CT_REPLY_TUPLE]]``."""
+        rest = args[1:]
+        zone: int | None = None
+        if rest and rest[0].startswith("zone="):
+            m = re.match(r"zone=\s*\+?(\d+)", rest[0])
+            if m is None:
+                raise Fatal("Failed to parse zone")
+            zone = int(m.group(1)) & 0xFFFF
+            rest = rest[1:]
+        tuples = [CtTuple(), CtTuple()]
+        ip_proto = l3 = 0
+        for i, text in enumerate(rest[:2]):
+            if text:
+                try:
+                    tuples[i], ip_proto, l3 = parse_ct_tuple(text, ip_proto, l3)
+                except ParseError as e:
+                    raise Fatal(f"Failed to parse ct-tuple: {e}") from None
+        v = self._vconn(args[0])
+        try:
+            body = encode_ct_flush(ip_proto, tuples[0], tuples[1], zone)
+            self._noreply(v, Unparsed(body), "NXT_CT_FLUSH")
+        finally:
+            v.close()
+
     def get_frags(self, args: list[str]) -> None:
         """``get-frags SWITCH``: the switch's fragment handling mode."""
         v = self._vconn(args[0])
@@ -351,6 +378,7 @@ class SwitchCommands(GroupCommands, MonitorCommands):
             Command("dump-ipfix-bridge", None, 1, 1, self.dump_ipfix_bridge),
             Command("dump-ipfix-flow", None, 1, 1, self.dump_ipfix_flow),
             Command("ct-flush-zone", None, 2, 2, self.ct_flush_zone),
+            Command("ct-flush", None, 1, 4, self.ct_flush),
             Command("probe", None, 1, 1, self.probe),
             Command("ping", None, 1, 2, self.ping),
             Command("benchmark", None, 3, 3, self.benchmark),

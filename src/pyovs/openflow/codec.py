@@ -148,6 +148,7 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_async,
         msg_basic,
         msg_bundle,
+        msg_ctflush,
         msg_flow,
         msg_flowstats,
         msg_forward,
@@ -164,7 +165,7 @@ def _message_modules() -> tuple[ModuleType, ...]:
     )
     return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
             msg_stats, msg_table, msg_queue, msg_bundle, msg_tabledesc, msg_forward, msg_ipfix,
-            msg_monitor, msg_tablefeatures)
+            msg_monitor, msg_tablefeatures, msg_ctflush)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:
