@@ -98,6 +98,9 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
     same(*o, "queue-get-config", "br0", "LOCAL")
     same(*o, "queue-get-config", "br0", "1", "2")
     same(*o, "get-frags", "br0")
+    frags = _same_from(env, [], ("set-frags", "normal"), ("get-frags",))
+    for mode in ("drop", "reassemble", "nx-match", "bogus"):
+        frags(*o, "set-frags", "br0", mode)
     same(*o, "probe", "br0")
     same(*o, "dump-group-features", "br0")
     same(*o, "meter-features", "br0")

@@ -6,7 +6,7 @@ besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
 * this module: ``show``, ``dump-desc``, ``dump-tables``, ``dump-table-desc``,
   ``dump-table-features``, ``dump-ports``, ``dump-ports-desc``, ``mod-port``,
   ``queue-stats``,
-  ``queue-get-config``, ``get-frags``, ``dump-ipfix-bridge``,
+  ``queue-get-config``, ``get-frags``, ``set-frags``, ``dump-ipfix-bridge``,
   ``dump-ipfix-flow``, ``ct-flush-zone``, ``ct-flush``, ``probe``, ``ping``, ``benchmark``
   and the offline ``ofp-print``;
 * ``ofctl_groups``: groups and meters;
@@ -37,6 +37,7 @@ from pyovs.openflow.codec import Body, Unparsed
 from pyovs.openflow.ctext import str_to_uint
 from pyovs.openflow.errors import ParseError
 from pyovs.openflow.msg_basic import (
+    OFPC_INVALID_TTL_TO_CONTROLLER,
     CtFlushZone,
     DescRequest,
     EchoReply,
@@ -304,11 +305,26 @@ class SwitchCommands(GroupCommands, MonitorCommands):
         """``get-frags SWITCH``: the switch's fragment handling mode."""
         v = self._vconn(args[0])
         try:
-            replies = v.transact(GetConfigRequest())
-            body = replies[-1].body if replies else None
-            if not isinstance(body, SwitchConfig):
-                raise Fatal(f"{args[0]}: bad reply to config request")
-            sys.stdout.write(f"{_FRAG_NAMES[body.flags & 3]}\n")
+            sys.stdout.write(f"{_FRAG_NAMES[self._config(v).flags & 3]}\n")
+        finally:
+            v.close()
+
+    def set_frags(self, args: list[str]) -> None:
+        """``set-frags SWITCH MODE``: set, then read back, the fragment handling mode."""
+        modes = {name: mode for mode, name in _FRAG_NAMES.items()}
+        if args[1] not in modes:
+            raise Fatal(f"{args[1]}: unknown fragment handling mode")
+        frag = modes[args[1]]
+        v = self._vconn(args[0])
+        try:
+            config = self._config(v)
+            if config.flags & 3 != frag:
+                keep = config.flags & OFPC_INVALID_TTL_TO_CONTROLLER if v.version < 4 else 0
+                self._noreply(v, SwitchConfig(keep | frag, config.miss_send_len),
+                              "OFPT_SET_CONFIG")
+                if self._config(v).flags & 3 != frag:
+                    raise Fatal(f"{args[0]}: setting fragment handling mode failed (this "
+                                f'switch probably doesn\'t support mode "{args[1]}")')
         finally:
             v.close()
 
@@ -375,6 +391,7 @@ class SwitchCommands(GroupCommands, MonitorCommands):
             Command("dump-ports-desc", None, 1, 2, self.dump_ports_desc),
             Command("mod-port", None, 3, 3, self.mod_port),
             Command("get-frags", None, 1, 1, self.get_frags),
+            Command("set-frags", None, 2, 2, self.set_frags),
             Command("dump-ipfix-bridge", None, 1, 1, self.dump_ipfix_bridge),
             Command("dump-ipfix-flow", None, 1, 1, self.dump_ipfix_flow),
             Command("ct-flush-zone", None, 2, 2, self.ct_flush_zone),
