@@ -51,6 +51,7 @@ from pyovs.cli.ofctl_flow import (
 from pyovs.cli.ofctl_flowio import arm_timeout
 from pyovs.cli.ofctl_flows import FlowCommands
 from pyovs.cli.ofctl_fte import sort_criterion
+from pyovs.cli.ofctl_monitor import packet_in_format
 from pyovs.cli.ofctl_switch import SwitchCommands, parse_hex
 from pyovs.cli.ofctl_usage import usage
 from pyovs.openflow.ctext import str_to_uint
@@ -143,6 +144,8 @@ def parse_options(program: str, argv: list[str]) -> tuple[Options, list[str]]:
         elif name == "--readd":
             opts.readd = True
         else:
+            if name == "--packet-in-format":
+                packet_in_format(arg)  # refused here, as ovs-ofctl does
             opts.other.append((name, arg))
     if opts.sort:
         opts.sort.append(sort_criterion(None, True))
