@@ -361,6 +361,27 @@ def test_monitor_sees_the_same_async_messages(fresh: Pair, version: str) -> None
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_nicira_extensions(fresh: Pair, version: str) -> None:
+    """IPFIX statistics (none configured), conntrack flushes, the TLV map."""
+    compare(fresh, "-O", version, "dump-ipfix-bridge", "BR")
+    compare(fresh, "-O", version, "dump-ipfix-flow", "BR")
+    compare(fresh, "-O", version, "ct-flush-zone", "BR", "5")
+    compare(fresh, "-O", version, "ct-flush", "BR")
+    tlv = "{class=0xffff,type=%d,len=%d}->tun_metadata%d"
+    compare(fresh, "-O", version, "add-tlv-map", "BR", tlv % (0, 4, 0))
+    compare(fresh, "-O", version, "add-tlv-map", "BR",
+            ",".join((tlv % (1, 8, 1), tlv % (2, 124, 2))))
+    compare(fresh, "-O", version, "add-tlv-map", "BR", tlv % (0, 4, 3))  # duplicate option
+    compare(fresh, "-O", version, "add-tlv-map", "BR", tlv % (5, 4, 0))  # index taken
+    compare(fresh, "-O", version, "add-tlv-map", "BR", tlv % (6, 124, 6))  # no room
+    compare(fresh, "-O", version, "dump-tlv-map", "BR")
+    compare(fresh, "-O", version, "del-tlv-map", "BR", tlv % (1, 8, 1))
+    compare(fresh, "-O", version, "dump-tlv-map", "BR")
+    compare(fresh, "-O", version, "del-tlv-map", "BR")
+    compare(fresh, "-O", version, "dump-tlv-map", "BR")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_groups(fresh: Pair, version: str) -> None:
     compare(fresh, "-O", version, "add-group", "BR",
             "group_id=1,type=all,bucket=output:1,bucket=output:2")

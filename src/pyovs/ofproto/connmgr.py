@@ -29,7 +29,7 @@ from typing import Final
 
 from pyovs import dirs, streams
 from pyovs.openflow import codec
-from pyovs.openflow.codec import Body, Message
+from pyovs.openflow.codec import Body, Message, Unparsed
 from pyovs.openflow.connection import (
     ALL_VERSIONS,
     Closed,
@@ -51,6 +51,7 @@ from .ofproto import (
     Multipart,
     OfConnState,
     Ofproto,
+    RawReply,
 )
 
 __all__ = ["ConnMgr", "ControllerStatus", "versions_from_protocols"]
@@ -182,6 +183,10 @@ class _Channel:
             if isinstance(body, SwitchConfig):
                 self.conn.send_message(Message(msg.version, msg.xid, "OFPT_GET_CONFIG_REPLY",
                                                body))
+                return
+            if isinstance(body, RawReply):
+                self.conn.send_message(Message(msg.version, msg.xid, body.raw,
+                                               Unparsed(body.data)))
                 return
             if isinstance(body, Multipart):
                 for n, piece in enumerate(body.parts, 1):

@@ -16,6 +16,7 @@ datapath's cached decisions.
 from __future__ import annotations
 
 import copy
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,7 @@ from pyovs.openflow.match import CATCHALL, Match
 from pyovs.openflow.msg_basic import (
     BarrierReply,
     BarrierRequest,
+    CtFlushZone,
     DescRequest,
     FeaturesRequest,
     FlowModTableId,
@@ -53,6 +55,7 @@ from pyovs.openflow.msg_bundle import (
     BundleFlags,
     check_bundle_add,
 )
+from pyovs.openflow.msg_ctflush import CtFlush
 from pyovs.openflow.msg_flow import OFPTT_ALL, FlowMod
 from pyovs.openflow.msg_flowstats import (
     AggregateStatsReply,
@@ -115,7 +118,7 @@ from .xlate import PacketInRequest, XPort
 if TYPE_CHECKING:
     from pyovs.openflow.codec import Message
 
-__all__ = ["Backer", "Multipart", "OfConnState", "Ofproto", "PortInfo"]
+__all__ = ["Backer", "Multipart", "OfConnState", "Ofproto", "PortInfo", "RawReply"]
 
 N_TABLES: Final = 254
 OFPC_FLOW_STATS, OFPC_TABLE_STATS, OFPC_PORT_STATS = 1, 2, 4
@@ -144,6 +147,14 @@ class Multipart(Body):
     """
 
     parts: tuple[Body, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RawReply(Body):
+    """A reply given as bytes with its raw type (for bodies the library keeps as bytes)."""
+
+    raw: str
+    data: bytes
 
 
 class Backer(Protocol):
@@ -237,6 +248,8 @@ class Ofproto:
         self._reported: dict[int, PhyPort] = {}
         """Each port as last reported in a port status (OVS's ``old_pp``)."""
         self._in_packet_out = False
+        self.tlv_map: dict[int, tuple[int, int, int]] = {}
+        """Tunnel metadata field index -> (option class, type, length) (NXT_TLV_TABLE_MOD)."""
         self.fail_open = False
         """Standalone bridge whose controllers are all unreachable: act as a
         learning switch (OVS's fail-open, a hidden NORMAL flow above all others)."""
@@ -359,6 +372,8 @@ class Ofproto:
         """Answer one request; OFError propagates to the caller, which sends it."""
         body = msg.body
         handler = _HANDLERS.get(type(body))
+        if handler is None and isinstance(body, Unparsed):
+            handler = _RAW_HANDLERS.get(msg.raw)
         if handler is None:
             raise OFError(OFPErr.OFPBRC_BAD_TYPE)
         if (conn.role == OFPCR_ROLE_SLAVE and type(body) in _WRITES):
@@ -762,6 +777,71 @@ def _full(slot: str) -> int:
     return (1 << SLOT_BITS[slot]) - 1
 
 
+def _ct_flush(self: Ofproto, conn: OfConnState, msg: Message,
+              reply: Callable[[Body], None]) -> None:
+    """pyovs's datapath keeps no connection-tracking state: nothing to flush."""
+
+
+def _ipfix_stats(self: Ofproto, conn: OfConnState, msg: Message,
+                 reply: Callable[[Body], None]) -> None:
+    """pyovs does no IPFIX sampling: OVS's answer for a bridge without IPFIX."""
+    raise OFError(OFPErr.NXST_NOT_CONFIGURED)
+
+
+NXTTMC_ADD, NXTTMC_DELETE, NXTTMC_CLEAR = 0, 1, 2
+TLV_MAP: Final = struct.Struct("!HBBH2x")
+"""option_class, option_type, option_len, index."""
+TUN_METADATA_NUM_OPTS, TUN_METADATA_TOT_OPT_SIZE, TLV_MAX_OPT_SIZE = 64, 256, 124
+
+
+def _tlv_table_mod(self: Ofproto, conn: OfConnState, msg: Message,
+                   reply: Callable[[Body], None]) -> None:
+    """OVS ``tun_metadata_table_mod`` with ``ofputil_decode_tlv_table_mod``'s checks.
+
+    Options are laid out in 256 bytes of option space in 4-byte units; a
+    mapping may be split across free gaps, so it fits while the total does.
+    """
+    assert isinstance(msg.body, Unparsed)
+    if conn.role == OFPCR_ROLE_SLAVE:
+        raise OFError(OFPErr.OFPBRC_IS_SECONDARY)
+    data = msg.body.data
+    command = struct.unpack_from("!H", data)[0]
+    if command > NXTTMC_CLEAR:
+        raise OFError(OFPErr.NXTTMFC_BAD_COMMAND)
+    maps = []
+    for off in range(8, len(data), TLV_MAP.size):
+        opt_class, opt_type, opt_len, index = TLV_MAP.unpack_from(data, off)
+        if opt_len % 4 or opt_len > TLV_MAX_OPT_SIZE:
+            raise OFError(OFPErr.NXTTMFC_BAD_OPT_LEN)
+        if index >= TUN_METADATA_NUM_OPTS:
+            raise OFError(OFPErr.NXTTMFC_BAD_FIELD_IDX)
+        maps.append((index, opt_class, opt_type, opt_len))
+    table = dict(self.tlv_map)
+    if command == NXTTMC_CLEAR:
+        table.clear()
+    for index, opt_class, opt_type, opt_len in maps:
+        if command == NXTTMC_DELETE:
+            table.pop(index, None)
+            continue
+        if index in table:
+            raise OFError(OFPErr.NXTTMFC_ALREADY_MAPPED)
+        if any(c == opt_class and t == opt_type for c, t, _ in table.values()):
+            raise OFError(OFPErr.NXTTMFC_DUP_ENTRY)
+        if sum(n for _, _, n in table.values()) + opt_len > TUN_METADATA_TOT_OPT_SIZE:
+            raise OFError(OFPErr.NXTTMFC_TABLE_FULL)
+        table[index] = (opt_class, opt_type, opt_len)
+    self.tlv_map = table
+
+
+def _tlv_table_request(self: Ofproto, conn: OfConnState, msg: Message,
+                       reply: Callable[[Body], None]) -> None:
+    out = struct.pack("!IH10x", TUN_METADATA_TOT_OPT_SIZE, TUN_METADATA_NUM_OPTS)
+    for index in sorted(self.tlv_map):
+        opt_class, opt_type, opt_len = self.tlv_map[index]
+        out += TLV_MAP.pack(opt_class, opt_type, opt_len, index)
+    reply(RawReply("NXT_TLV_TABLE_REPLY", out))
+
+
 _Handler = Callable[[Ofproto, OfConnState, "Message", Callable[["Body"], None]], None]
 _HANDLERS: Final[dict[type, _Handler]] = {
     FeaturesRequest: Ofproto._features,
@@ -774,6 +854,8 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     AggregateStatsRequest: Ofproto._flow_stats,
     TableStatsRequest: Ofproto._table_stats,
     TableFeaturesRequest: Ofproto._table_features,
+    CtFlushZone: _ct_flush,
+    CtFlush: _ct_flush,
     BundleCtrl: Ofproto._bundle_control,
     BundleAdd: Ofproto._bundle_add,
     TableDescRequest: Ofproto._table_desc,
@@ -797,6 +879,13 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     MeterConfigRequest: Ofproto._meter_stats,
     MeterStatsRequest: Ofproto._meter_stats,
     MeterFeaturesRequest: Ofproto._meter_stats,
+}
+_RAW_HANDLERS: Final[dict[str, _Handler]] = {
+    # Requests whose bodies pyovs's library keeps as bytes.
+    "NXST_IPFIX_BRIDGE_REQUEST": _ipfix_stats,
+    "NXST_IPFIX_FLOW_REQUEST": _ipfix_stats,
+    "NXT_TLV_TABLE_MOD": _tlv_table_mod,
+    "NXT_TLV_TABLE_REQUEST": _tlv_table_request,
 }
 _WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod, TableMod,
                             BundleCtrl, BundleAdd})
