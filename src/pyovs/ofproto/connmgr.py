@@ -43,11 +43,11 @@ from pyovs.openflow.msg_basic import EchoRequest, SwitchConfig
 from pyovs.openflow.msg_flowstats import FlowStatsReply
 from pyovs.openflow.msg_packet import PacketIn
 
+from .bundles import BundleFailed
 from .ofproto import (
     OFPCR_ROLE_EQUAL,
     OFPCR_ROLE_MASTER,
     OFPCR_ROLE_SLAVE,
-    BundleFailed,
     Multipart,
     OfConnState,
     Ofproto,

@@ -11,11 +11,17 @@ packet-outs, revalidation) goes through the ``Backer`` it was given.
 Changes that can alter a forwarding decision (flow table, groups, port
 config, MAC learning) call ``backer.revalidate()``, which drops the
 datapath's cached decisions.
+
+Requests are dispatched from one table (``_HANDLERS``, by body type;
+``_RAW_HANDLERS`` for bodies the library keeps as bytes).  What the switch
+says about itself follows OVS 3.1 byte for byte where a client can see it
+(table features and the 1.0-1.2 table statistics, capabilities per version,
+errors quoting the whole request); the real switch is the judge in
+``tests/interop/test_vswitchd_ofctl.py``.  Bundles live in ``bundles``.
 """
 
 from __future__ import annotations
 
-import copy
 import struct
 import time
 from collections.abc import Callable
@@ -48,15 +54,9 @@ from pyovs.openflow.msg_basic import (
     TableFeaturesRequest,
     TableStatsRequest,
 )
-from pyovs.openflow.msg_bundle import (
-    BundleAdd,
-    BundleCtrl,
-    BundleCtrlType,
-    BundleFlags,
-    check_bundle_add,
-)
+from pyovs.openflow.msg_bundle import BundleAdd, BundleCtrl
 from pyovs.openflow.msg_ctflush import CtFlush
-from pyovs.openflow.msg_flow import OFPTT_ALL, FlowMod
+from pyovs.openflow.msg_flow import FlowMod
 from pyovs.openflow.msg_flowstats import (
     AggregateStatsReply,
     AggregateStatsRequest,
@@ -111,6 +111,8 @@ from pyovs.openflow.msg_tabledesc import (
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
 from pyovs.openflow.tablefeatures import table_features_parts, table_stats_features
 
+from . import bundles
+from .bundles import Bundle, conn_flow_mod, packet_out_in_port
 from .flowtable import OFPROTO_EVICTION_FLAGS, FlowTables, Rule
 from .normal import MacTable
 from .xlate import PacketInRequest, XPort
@@ -185,29 +187,6 @@ class PortInfo:
             state |= OFPPS_LIVE
         return PhyPort(x.ofport, self.hw_addr, x.name, x.config, state, self.curr, 0, 0, 0,
                        self.speed_kbps, self.speed_kbps)
-
-
-@dataclass(slots=True)
-class Bundle:
-    """One bundle being filled (OVS ``struct ofp_bundle``)."""
-
-    flags: int
-    closed: bool = False
-    messages: list[tuple[Message, bytes]] = field(default_factory=list)
-    """The decoded inner messages, each with its BUNDLE_ADD message as received."""
-
-
-class BundleFailed(OFError):
-    """A commit failed: ``OFPBFC_MSG_FAILED`` for the commit, after ``first``.
-
-    ``first`` is the error of the message that failed, quoting the
-    BUNDLE_ADD message that carried it (OVS sends both).
-    """
-
-    def __init__(self, first: OFError, quote: bytes) -> None:
-        super().__init__(OFPErr.OFPBFC_MSG_FAILED, first.detail)
-        self.first = first
-        self.quote = quote
 
 
 @dataclass(slots=True)
@@ -413,95 +392,7 @@ class Ofproto:
 
     def _flow_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                   ) -> None:
-        self.flow_mod(_conn_flow_mod(conn, msg))
-
-    # -- bundles (OVS ofproto/bundles.c and do_bundle_commit) ---------------------------
-    def _bundle_control(self, conn: OfConnState, msg: Message,
-                        reply: Callable[[Body], None]) -> None:
-        assert isinstance(msg.body, BundleCtrl)
-        ctrl = msg.body
-        bundle = conn.bundles.get(ctrl.bundle_id)
-        if ctrl.type == BundleCtrlType.OPEN_REQUEST:
-            if bundle is not None:
-                del conn.bundles[ctrl.bundle_id]
-                raise OFError(OFPErr.OFPBFC_BAD_ID)
-            conn.bundles[ctrl.bundle_id] = Bundle(ctrl.flags)
-        elif ctrl.type in (BundleCtrlType.CLOSE_REQUEST, BundleCtrlType.COMMIT_REQUEST,
-                           BundleCtrlType.DISCARD_REQUEST):
-            if bundle is None:
-                raise OFError(OFPErr.OFPBFC_BAD_ID)
-            if ctrl.type == BundleCtrlType.DISCARD_REQUEST:
-                del conn.bundles[ctrl.bundle_id]
-            elif ctrl.type == BundleCtrlType.CLOSE_REQUEST:
-                if bundle.closed or bundle.flags != ctrl.flags:
-                    del conn.bundles[ctrl.bundle_id]
-                    raise OFError(OFPErr.OFPBFC_BUNDLE_CLOSED if bundle.closed
-                                  else OFPErr.OFPBFC_BAD_FLAGS)
-                bundle.closed = True
-            else:
-                del conn.bundles[ctrl.bundle_id]
-                if bundle.flags != ctrl.flags:
-                    raise OFError(OFPErr.OFPBFC_BAD_FLAGS)
-                self._bundle_commit(conn, bundle)
-        else:
-            raise OFError(OFPErr.OFPBFC_BAD_TYPE)
-        reply(BundleCtrl(ctrl.bundle_id, ctrl.type + 1, 0))
-
-    def _bundle_add(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
-                    ) -> None:
-        assert isinstance(msg.body, BundleAdd)
-        add = msg.body
-        check_bundle_add(add, msg.xid)
-        inner = codec.decode(add.message)
-        bundle = conn.bundles.get(add.bundle_id)
-        if bundle is None:
-            bundle = conn.bundles[add.bundle_id] = Bundle(add.flags)
-        elif bundle.closed or bundle.flags != add.flags:
-            del conn.bundles[add.bundle_id]
-            raise OFError(OFPErr.OFPBFC_BUNDLE_CLOSED if bundle.closed
-                          else OFPErr.OFPBFC_BAD_FLAGS)
-        bundle.messages.append((inner, codec.encode(msg)))
-
-    def _bundle_commit(self, conn: OfConnState, bundle: Bundle) -> None:
-        """Apply every message or none (port mods are not atomic: refused in atomic bundles).
-
-        The tables are copied first and put back if a message fails, which
-        is what OVS's versioned classifier achieves; flow-removed messages
-        and packet-outs wait until the whole bundle has succeeded.
-        """
-        saved = copy.deepcopy(self.tables)
-        removed: list[tuple[Any, int]] = []
-        outs: list[PacketOut] = []
-        now = time.monotonic()
-        try:
-            for inner, quote in bundle.messages:
-                try:
-                    body = inner.body
-                    if isinstance(body, PortMod):
-                        if bundle.flags & BundleFlags.ATOMIC:
-                            raise OFError(OFPErr.OFPBFC_MSG_FAILED)
-                        self._port_mod(conn, inner, _no_reply)
-                    elif isinstance(body, FlowMod):
-                        removed += self.tables.flow_mod(_conn_flow_mod(conn, inner),
-                                                        now).removed
-                    elif isinstance(body, GroupMod):
-                        removed += self.tables.group_mod(body, now)[1].removed
-                    elif isinstance(body, PacketOut):
-                        self._check_packet_out(body)
-                        outs.append(body)
-                    else:
-                        raise OFError(OFPErr.OFPBFC_MSG_UNSUP)
-                except OFError as e:
-                    raise BundleFailed(e, quote) from None
-        except BundleFailed:
-            self.tables = saved
-            self.backer.revalidate()
-            raise
-        for rule, reason in removed:
-            self.send_flow_removed(rule, reason, now)
-        self.backer.revalidate()
-        for po in outs:
-            self._run_packet_out(po)
+        self.flow_mod(conn_flow_mod(conn, msg))
 
     def _flow_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
@@ -626,7 +517,10 @@ class Ofproto:
     def _port_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                   ) -> None:
         assert isinstance(msg.body, PortMod)
-        pm = msg.body
+        self.port_mod(conn, msg.body)
+
+    def port_mod(self, conn: OfConnState, pm: PortMod) -> None:
+        """Apply a port mod from ``conn`` (OVS ``port_mod_start`` + ``port_mod_finish``)."""
         info = self.port_info.get(pm.port_no)
         if info is None:
             raise OFError(OFPErr.OFPPMFC_BAD_PORT)
@@ -642,19 +536,21 @@ class Ofproto:
                     ) -> None:
         assert isinstance(msg.body, PacketOut)
         po = msg.body
-        self._check_packet_out(po)
-        self._run_packet_out(po)
+        self.check_packet_out(po)
+        self.run_packet_out(po)
 
-    def _run_packet_out(self, po: PacketOut) -> None:
+    def run_packet_out(self, po: PacketOut) -> None:
+        """Send a (checked) packet-out through the datapath."""
         self._in_packet_out = True
         try:
-            self.backer.packet_out(self, po.packet, _packet_out_in_port(po), po.actions)
+            self.backer.packet_out(self, po.packet, packet_out_in_port(po), po.actions)
         finally:
             self._in_packet_out = False
 
     @staticmethod
-    def _check_packet_out(po: PacketOut) -> None:
-        in_port = _packet_out_in_port(po)
+    def check_packet_out(po: PacketOut) -> None:
+        """OVS's checks of a packet-out before it runs."""
+        in_port = packet_out_in_port(po)
         if in_port >= OFPP_MAX and in_port not in (OFPP_LOCAL, OFPP_CONTROLLER, 0xFFFF):
             raise OFError(OFPErr.OFPBRC_BAD_PORT)
         if po.buffer_id != 0xFFFFFFFF:
@@ -746,30 +642,8 @@ class Ofproto:
             reply(meters.features())
 
 
-def _conn_flow_mod(conn: OfConnState, msg: Message) -> FlowMod:
-    """The flow mod ``msg`` carries, as this connection's protocol means it."""
-    assert isinstance(msg.body, FlowMod)
-    fm = msg.body
-    if msg.raw in ("OFPT10_FLOW_MOD", "NXT_FLOW_MOD") and not conn.flow_mod_table_id:
-        # Without the flow_mod_table_id extension the command's high byte
-        # is no table: the mod is for every table (OVS
-        # ofputil_decode_flow_mod), and a high byte makes a bad command.
-        if fm.table_id:
-            raise OFError(OFPErr.OFPFMFC_BAD_COMMAND)
-        fm = replace(fm, table_id=OFPTT_ALL)
-    return fm
-
-
-def _packet_out_in_port(po: PacketOut) -> int:
-    return int(po.metadata.get("in_port")[0]) if po.metadata else OFPP_CONTROLLER
-
-
 def _encoded(body: Body, version: int) -> bytes:
     return codec.encode(codec.make(body, version))
-
-
-def _no_reply(body: Body) -> None:
-    """Replies of messages applied from a bundle go nowhere (OVS sends none)."""
 
 
 def _full(slot: str) -> int:
@@ -856,8 +730,8 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     TableFeaturesRequest: Ofproto._table_features,
     CtFlushZone: _ct_flush,
     CtFlush: _ct_flush,
-    BundleCtrl: Ofproto._bundle_control,
-    BundleAdd: Ofproto._bundle_add,
+    BundleCtrl: bundles.control,
+    BundleAdd: bundles.add,
     TableDescRequest: Ofproto._table_desc,
     TableMod: Ofproto._table_mod,
     QueueStatsRequest: Ofproto._queue_stats,
