@@ -25,9 +25,10 @@ from pyovs.openflow.act_wire import parse_table, str_to_u16, str_to_u64
 from pyovs.openflow.actions import ActionList, ParseCtx
 from pyovs.openflow.ctext import parse_key_value
 from pyovs.openflow.errors import OFError, ParseError
+from pyovs.openflow.group_text import group_from_string
 from pyovs.openflow.match import MatchBuilder
 from pyovs.openflow.match_text import OFP_DEFAULT_PRIORITY, apply_match_key, finish_match
-from pyovs.openflow.msg_flow import Command, FlowFlags, FlowMod
+from pyovs.openflow.msg_flow import OFPG_ANY, Command, FlowFlags, FlowMod
 from pyovs.openflow.ports import OFPP_ANY, parse_port
 from pyovs.openflow.protocols import (
     ANY,
@@ -210,6 +211,7 @@ class _Keywords:
 
     table_id: int = OFPTT_ALL
     out_port: int = OFPP_ANY
+    out_group: int = OFPG_ANY
     priority: int = OFP_DEFAULT_PRIORITY
     idle_timeout: int = 0
     hard_timeout: int = 0
@@ -224,6 +226,7 @@ _ANY: Final = int(ANY)
 _TID: Final = int(TID)
 _NXM_OF11_UP: Final = int(NXM_OF11_UP)
 _OF10_ANY: Final = int(OF10_ANY)
+_OF11_UP: Final = int(OF11_UP)
 
 
 def _parse(text: str, command: int, port_map: PortMap | None = None,
@@ -283,7 +286,7 @@ def _parse(text: str, command: int, port_map: PortMap | None = None,
                  cookie=kw.cookie, cookie_mask=kw.cookie_mask, new_cookie=kw.new_cookie,
                  table_id=kw.table_id, idle_timeout=kw.idle_timeout,
                  hard_timeout=kw.hard_timeout, importance=kw.importance,
-                 out_port=kw.out_port, flags=FlowFlags(flags))
+                 out_port=kw.out_port, out_group=kw.out_group, flags=FlowFlags(flags))
     return fm, Protocol(usable)
 
 
@@ -303,6 +306,12 @@ def _keyword(kw: _Keywords, command: int, usable: int, name: str, value: str,
         if port is None:
             raise Fatal(f"{value} is not a valid OpenFlow port")
         kw.out_port = port
+    elif has_out_port and name == "out_group":
+        usable &= _OF11_UP
+        group = group_from_string(value)
+        if group is None:
+            raise Fatal(f"{value} is not a valid OpenFlow group")
+        kw.out_group = group
     elif has_priority and name == "priority":
         kw.priority = str_to_u16(value, name)
     elif has_timeouts and name == "idle_timeout":
