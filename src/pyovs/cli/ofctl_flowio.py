@@ -35,7 +35,6 @@ import errno
 import os
 import signal
 import struct
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
@@ -400,17 +399,17 @@ def _table_feature_names(data: bytes) -> list[tuple[int, str]]:
 def arm_timeout(seconds: int) -> None:
     """``-t SECS`` (OVS ``time_alarm``): after SECS, die of SIGALRM as ovs-ofctl does.
 
-    OVS logs the fatal signal through vlog (first message of the run, so
-    sequence 00001) and then re-raises it, so the exit status is "killed by
-    SIGALRM".
+    OVS logs the fatal signal through vlog (the run's vlog sequence, shared
+    with the other warnings: ``ofctl_swbase.VLOG``) and then re-raises it, so
+    the exit status is "killed by SIGALRM".
     """
     if not seconds:
         return
+    # ofctl_swbase builds on this module, so its vlog is looked up here.
+    from pyovs.cli.ofctl_swbase import VLOG
 
     def expire(signum: int, frame: object) -> None:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        os.write(2, f"{stamp}|00001|fatal_signal|WARN|terminating with signal 14 "
-                    "(Alarm clock)\n".encode())
+        VLOG.warn("fatal_signal", "terminating with signal 14 (Alarm clock)")
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGALRM)
 
