@@ -10,7 +10,8 @@ besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
   ``dump-ipfix-flow``, ``ct-flush-zone``, ``ct-flush``, ``probe``, ``ping``, ``benchmark``
   and the offline ``ofp-print``;
 * ``ofctl_groups``: groups and meters;
-* ``ofctl_monitor``: ``packet-out``, ``monitor``, ``snoop``, ``ofp-parse``.
+* ``ofctl_monitor``: ``packet-out``, ``monitor``, ``snoop``, ``ofp-parse``;
+* ``ofctl_pcap``: ``ofp-parse-pcap``.
 
 Each command opens its connections and sends its messages in ovs-ofctl's
 order, so the xids drawn from the run's counter (``ofctl_swbase``) are the
@@ -31,6 +32,7 @@ from typing import Final
 from pyovs.cli.cmdline import Command, Fatal
 from pyovs.cli.ofctl_groups import GroupCommands
 from pyovs.cli.ofctl_monitor import MonitorCommands, parse_hex
+from pyovs.cli.ofctl_pcap import PcapCommands
 from pyovs.openflow import codec
 from pyovs.openflow.act_wire import atoi, str_to_u16
 from pyovs.openflow.codec import Body, Unparsed
@@ -94,7 +96,7 @@ def mod_port_config(word: str) -> tuple[int, int]:
     raise Fatal(f"unknown mod-port command '{word}'")
 
 
-class SwitchCommands(GroupCommands, MonitorCommands):
+class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands):
     """Commands about the switch as a whole, and the offline ones."""
 
     def _needs(self, command: str, version: int) -> None:
@@ -402,4 +404,5 @@ class SwitchCommands(GroupCommands, MonitorCommands):
             Command("ofp-print", None, 1, 2, self.ofp_print),
             *self.group_commands(),
             *self.monitor_commands(),
+            *self.pcap_commands(),
         ]
