@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,8 @@ PROTOCOL_VERSIONS: Final = {"OpenFlow10": 1, "OpenFlow11": 2, "OpenFlow12": 3,
                             "OpenFlow13": 4, "OpenFlow14": 5, "OpenFlow15": 6}
 DEFAULT_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
 FLOWS_PER_PART: Final = 100
+HELLO_WAIT: Final = 0.5
+"""Seconds a management connection waits for the client's hello before sending ours."""
 OFPR_ACTION, OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT = 1, 3, 4, 5
 ROLE_NAMES: Final = {OFPCR_ROLE_EQUAL: "other", OFPCR_ROLE_MASTER: "master",
                      OFPCR_ROLE_SLAVE: "slave"}
@@ -137,27 +140,26 @@ class _Channel:
 
     async def run(self) -> None:
         ofp = self.mgr.ofproto
+        data = b""
+        if self.state.service:
+            # A client sends its hello as soon as it connects, and OVS reads
+            # it in the same main-loop pass that sends its own: when they
+            # have no version in common, the switch's hello, its error and
+            # the close all come before the client can answer (ovs-ofctl
+            # then fails with "Broken pipe").  Reading the client's first
+            # bytes before saying hello keeps that order.
+            with contextlib.suppress(TimeoutError, ConnectionError, OSError):
+                data = await asyncio.wait_for(self.reader.read(65536), HELLO_WAIT)
         self.conn.start()
-        self.flush()
         try:
             while not self.conn.closed:
-                try:
-                    if self.probe:
-                        data = await asyncio.wait_for(self.reader.read(65536), self.probe)
-                    else:
-                        data = await self.reader.read(65536)
-                except TimeoutError:
-                    if not self.conn.version:
-                        break
-                    self.conn.send(EchoRequest(), expect_reply=True)
-                    self.flush()
-                    try:
-                        data = await asyncio.wait_for(self.reader.read(65536), self.probe)
-                    except TimeoutError:
-                        log.info("%s: no response to inactivity probe", ofp.name)
-                        break
                 if not data:
-                    break
+                    self.flush()
+                    with contextlib.suppress(ConnectionError):
+                        await self.writer.drain()
+                    data = await self._read()
+                    if not data:
+                        break
                 for event in self.conn.receive(data):
                     if isinstance(event, Negotiated):
                         self.state.version = event.version
@@ -166,15 +168,37 @@ class _Channel:
                         self.dispatch(event.message, event.data)
                     elif isinstance(event, Closed):
                         break
-                self.flush()
-                with contextlib.suppress(ConnectionError):
-                    await self.writer.drain()
+                data = b""
+            self.flush()
+            if self.conn.closed:
+                # Our last error is written; close at once, as OVS does.
+                sock = self.writer.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
         except (ConnectionError, OSError):
             pass
         finally:
             if self.state in ofp.conns:
                 ofp.conns.remove(self.state)
             self.writer.close()
+
+    async def _read(self) -> bytes:
+        """The next bytes from the peer; b"" when it is gone or fails the probe."""
+        if not self.probe:
+            return await self.reader.read(65536)
+        try:
+            return await asyncio.wait_for(self.reader.read(65536), self.probe)
+        except TimeoutError:
+            if not self.conn.version:
+                return b""
+            self.conn.send(EchoRequest(), expect_reply=True)
+            self.flush()
+        try:
+            return await asyncio.wait_for(self.reader.read(65536), self.probe)
+        except TimeoutError:
+            log.info("%s: no response to inactivity probe", self.mgr.ofproto.name)
+            return b""
 
     def dispatch(self, msg: Message, data: bytes = b"") -> None:
         ofp = self.mgr.ofproto
