@@ -201,9 +201,7 @@ CASES = (
           "priority=0,in_port=1,actions=output:2,mod_dl_src:02:00:00:00:00:77,output:3"),
          ALL, version="OpenFlow10"),
     Case("mod_nw_dst_on_arp", ("arp,in_port=1,actions=mod_nw_dst:10.7.7.7,output:4",),
-         (("p1", "arp"),), version="OpenFlow10",
-         xfail="xlate.py: mod_nw_dst (OF1.0 set_nw_dst) rewrites an ARP frame's target "
-               "address; OVS applies it to IPv4 only (the ARP frame leaves unchanged)"),
+         (("p1", "arp"),), version="OpenFlow10"),
     Case("output_to_in_port_drops", ("in_port=1,actions=output:1,flood",), ALL,
          version="OpenFlow10"),
     Case("registers", ("table=0,in_port=1,actions=load:0x5->NXM_NX_REG0[],"
@@ -221,25 +219,17 @@ CASES = (
                          "output:2",),
          ALL),
     Case("arp_op_rewrite", ("arp,in_port=1,actions=set_field:2->arp_op,output:2",),
-         (("p1", "arp"),),
-         xfail="xlate.py: set_field:2->arp_op changes the flow (trace: Final flow arp_op=2) "
-               "but the committed datapath actions carry no ARP opcode rewrite, so the "
-               "frame leaves with opcode 1"),
+         (("p1", "arp"),)),
     Case("dscp_ecn", ("ip,in_port=1,actions=set_field:46->ip_dscp,"
                       "set_field:1->nw_ecn,output:2",),
          ALL),
     Case("qinq_push_on_tagged",
          ("in_port=1,dl_vlan=10,actions=push_vlan:0x88a8,mod_vlan_vid:100,output:2",),
-         (("p1", "vlan10"),),
-         xfail="xlate.py: push_vlan on a tagged frame emits pop_vlan,push_vlan(vid=100) "
-               "(replacing the tag, TPID 0x8100) where OVS pushes an outer 802.1ad tag and "
-               "keeps the inner one"),
+         (("p1", "vlan10"),)),
     Case("qinq_double_push",
          ("in_port=1,actions=push_vlan:0x8100,mod_vlan_vid:5,push_vlan:0x8100,"
           "mod_vlan_vid:6,output:3",),
-         (("p1", "udp"),),
-         xfail="xlate.py: a second push_vlan replaces the first tag; OVS sends two tags "
-               "(outer vid 6, inner vid 5)"),
+         (("p1", "udp"),)),
     Case("mpls", ("ip,in_port=1,actions=push_mpls:0x8847,set_field:77->mpls_label,output:2",),
          (("p1", "udp"),),
          xfail="xlate.py: push_mpls emits no push_mpls datapath action (only "

@@ -78,8 +78,8 @@ VLAN_CFI: Final = 0x1000
 
 # Slots the datapath can rewrite, in the order commits are emitted.
 _SET_SLOTS: Final = ("dl_src", "dl_dst", "nw_src", "nw_dst", "ipv6_src", "ipv6_dst",
-                     "ipv6_label", "nw_tos", "nw_ttl", "tp_src", "tp_dst", "arp_sha",
-                     "arp_tha", "mpls_lse")
+                     "ipv6_label", "nw_tos", "nw_ttl", "nw_proto", "tp_src", "tp_dst",
+                     "arp_sha", "arp_tha", "mpls_lse")
 _FULL: Final = {name: (1 << bits) - 1 for name, bits in SLOT_BITS.items()}
 # Pipeline metadata a patch port does not carry into the peer bridge.
 _PIPELINE_SLOTS: Final = ("metadata", "regs", "conj_id", "actset_output")
@@ -186,6 +186,8 @@ class Xlate:
         self.trunc: int | None = None
         self.groups_hit: list[tuple[Any, Any]] = []
         self.learns: list[tuple[FlowMod, int]] = []
+        self.tpids: list[int] = []
+        """TPIDs of the tags push_vlan put on, outermost first (others: 0x8100)."""
 
     # -- helpers -------------------------------------------------------------
     def note(self, text: str) -> None:
@@ -251,22 +253,41 @@ class Xlate:
     def commit(self) -> None:
         flow, base = self.flow, self.base
         for slot in self.touched:
-            if slot != "vlan_tci":
+            if slot not in ("vlan_tci", "vlan_tci1"):
                 self.unwild(slot)
-        old_tci, new_tci = base.get("vlan_tci", 0), flow.get("vlan_tci", 0)
-        if "vlan_tci" in self.touched or old_tci != new_tci:
-            self.unwild("vlan_tci", 0xFFFF)
-        if old_tci != new_tci:
-            if old_tci & VLAN_CFI:
-                self.actions.append(("pop_vlan",))
-            if new_tci & VLAN_CFI:
-                self.actions.append(("push_vlan", 0x8100, new_tci))
-            base["vlan_tci"] = new_tci
+        self.commit_vlans()
         for slot in _SET_SLOTS:
             value = flow.get(slot, 0)
             if value != base.get(slot, 0):
                 self.actions.append(("set", slot, value, _FULL[slot]))
                 base[slot] = value
+
+    def commit_vlans(self) -> None:
+        """Make the packet's 802.1Q stack the flow's: pop and push from the outside in.
+
+        Tags the two stacks share at the inner end stay; the others are
+        popped and the new ones pushed (with the TPID their push_vlan gave).
+        """
+        flow, base = self.flow, self.base
+        old = [t for t in (base.get("vlan_tci", 0), base.get("vlan_tci1", 0)) if t & VLAN_CFI]
+        new = [t for t in (flow.get("vlan_tci", 0), flow.get("vlan_tci1", 0)) if t & VLAN_CFI]
+        if "vlan_tci" in self.touched or old != new:
+            self.unwild("vlan_tci", 0xFFFF)
+        if old == new:
+            return
+        if len(old) > 1 or len(new) > 1:
+            self.unwild("vlan_tci1", 0xFFFF)
+        keep = 0
+        while (keep < min(len(old), len(new)) and old[len(old) - 1 - keep]
+               == new[len(new) - 1 - keep]):
+            keep += 1
+        for _ in range(len(old) - keep):
+            self.actions.append(("pop_vlan",))
+        for i in reversed(range(len(new) - keep)):
+            tpid = self.tpids[i] if i < len(self.tpids) else 0x8100
+            self.actions.append(("push_vlan", tpid, new[i]))
+        base["vlan_tci"] = flow.get("vlan_tci", 0)
+        base["vlan_tci1"] = flow.get("vlan_tci1", 0)
 
     # -- the pipeline ----------------------------------------------------------
     def run_table(self, table_id: int) -> None:
@@ -537,15 +558,20 @@ def _set_field(x: Xlate, a: A.SetField) -> None:
 def _strip_vlan(x: Xlate, a: A.StripVlan) -> None:
     x.unwild("vlan_tci", 0xFFFF)
     x.flow["vlan_tci"] = x.flow.pop("vlan_tci1", 0)
+    if x.tpids:
+        x.tpids.pop(0)
     x.touched.add("vlan_tci")
 
 
 def _push_vlan(x: Xlate, a: A.PushVlan) -> None:
+    """OVS's push_vlan: a new outer tag with VID 0 and PCP 0 (set_field fills it in)."""
     x.unwild("vlan_tci", 0xFFFF)
     tci = x.flow.get("vlan_tci", 0)
     if tci & VLAN_CFI:
+        x.unwild("vlan_tci1", 0xFFFF)
         x.flow["vlan_tci1"] = tci
-    x.flow["vlan_tci"] = (tci & 0xEFFF) | VLAN_CFI
+    x.flow["vlan_tci"] = VLAN_CFI
+    x.tpids.insert(0, a.ethertype)
     x.touched.add("vlan_tci")
 
 
@@ -573,7 +599,36 @@ def _set_slot(slot: str, value: int, x: Xlate, mask: int | None = None) -> None:
     x.touched.add(slot)
 
 
+def _if_ipv4(x: Xlate) -> bool:
+    """OVS applies the OpenFlow 1.0 IPv4 actions to IPv4 packets only."""
+    return x.flow.get("dl_type") == 0x0800
+
+
+def _if_ip(x: Xlate) -> bool:
+    return x.flow.get("dl_type") in (0x0800, 0x86DD)
+
+
+def _if_l4(x: Xlate) -> bool:
+    """Transport port actions: TCP, UDP and SCTP, not on later fragments."""
+    if not _if_ip(x):
+        return False
+    x.unwild("nw_proto")
+    x.unwild("nw_frag", 3)
+    return x.flow.get("nw_proto") in (6, 17, 132) and not x.flow.get("nw_frag", 0) & 2
+
+
+def _set_if(applies: Callable[[Xlate], bool], slot: str, value: Callable[[Any], int],
+            mask: int | None = None) -> Callable[[Xlate, Any], None]:
+    """An OpenFlow 1.0 set action: rewrites ``slot`` when the packet has that header."""
+    def run(x: Xlate, a: Any) -> None:
+        if applies(x):
+            _set_slot(slot, value(a), x, mask)
+    return run
+
+
 def _dec_ttl(x: Xlate, a: A.DecTtl) -> None:
+    if not _if_ip(x):
+        return  # OVS: dec_ttl does nothing to a non-IP packet
     x.unwild("nw_ttl")
     ttl = x.flow.get("nw_ttl", 0)
     if ttl > 1:
@@ -641,13 +696,13 @@ _DISPATCH: Final[dict[type, Callable[[Xlate, Any], None]]] = {
     A.SetVlanPcp: _set_vlan_pcp,
     A.SetEthSrc: lambda x, a: _set_slot("dl_src", a.mac, x),
     A.SetEthDst: lambda x, a: _set_slot("dl_dst", a.mac, x),
-    A.SetIpv4Src: lambda x, a: _set_slot("nw_src", a.ipv4, x),
-    A.SetIpv4Dst: lambda x, a: _set_slot("nw_dst", a.ipv4, x),
-    A.SetIpDscp: lambda x, a: _set_slot("nw_tos", a.dscp & 0xFC, x, 0xFC),
-    A.SetIpEcn: lambda x, a: _set_slot("nw_tos", a.ecn & 3, x, 3),
-    A.SetIpTtl: lambda x, a: _set_slot("nw_ttl", a.ttl, x),
-    A.SetL4SrcPort: lambda x, a: _set_slot("tp_src", a.port, x),
-    A.SetL4DstPort: lambda x, a: _set_slot("tp_dst", a.port, x),
+    A.SetIpv4Src: _set_if(_if_ipv4, "nw_src", lambda a: a.ipv4),
+    A.SetIpv4Dst: _set_if(_if_ipv4, "nw_dst", lambda a: a.ipv4),
+    A.SetIpDscp: _set_if(_if_ip, "nw_tos", lambda a: a.dscp & 0xFC, 0xFC),
+    A.SetIpEcn: _set_if(_if_ip, "nw_tos", lambda a: a.ecn & 3, 3),
+    A.SetIpTtl: _set_if(_if_ip, "nw_ttl", lambda a: a.ttl),
+    A.SetL4SrcPort: _set_if(_if_l4, "tp_src", lambda a: a.port),
+    A.SetL4DstPort: _set_if(_if_l4, "tp_dst", lambda a: a.port),
     A.DecTtl: _dec_ttl,
     A.RegMove: _reg_move,
     A.OutputReg: _output_reg,
