@@ -7,7 +7,8 @@ only).  Every command runs through both tools in OpenFlow 1.0, 1.3 and
 durations masked.  Commands that change the switch run from the same
 starting state for each tool (``_same_from``: set up, run, dump, undo),
 so that "already exists" errors and the like come out the same too.
-``monitor`` runs for both tools at once (with a flow monitor, ``watch:``)
+``monitor`` runs for both tools at once (with a flow monitor, ``watch:``),
+and ``snoop`` on a controller connection to a fake controller,
 while a packet-in (packet-out to CONTROLLER), a flow addition and removal
 and a port addition/removal happen; the printed messages must match.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from test_ofctl_switch import PYOVS_OFCTL, PYOVS_VSCTL, REAL_OFCTL, _run, _skip_reason, _switch
+from test_openflow_capture import FakeSwitch
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
 
@@ -236,18 +238,20 @@ def test_offline_and_errors(env: dict[str, str], tmp_path: Path) -> None:
     same("ofp-parse", str(tmp_path / "missing"))
 
 
-def _monitor(env: dict[str, str], tmp: Path, version: str, *args: str) -> list[str]:
-    """Both tools' monitor output while a packet-in, a flow removal and a port add happen.
+def _monitor(env: dict[str, str], tmp: Path, version: str, *args: str,
+             command: str = "monitor") -> list[str]:
+    """Both tools' ``monitor`` (or ``snoop``) output while a packet-in, a flow removal
+    and a port addition happen.
 
-    The monitors are ready when each has printed a warm-up packet-in; what
-    each prints after that point is compared.
+    The tools are ready when each has printed a warm-up packet-in; what each
+    prints after that point is compared.
     """
     o = ("-O", version)
     logs = [tmp / f"{tool.name}.{version}.err" for tool in (REAL_OFCTL, PYOVS_OFCTL)]
     procs = []
     for tool, log in zip((REAL_OFCTL, PYOVS_OFCTL), logs, strict=True):
         with log.open("w") as f:
-            procs.append(subprocess.Popen([str(tool), *o, "monitor", "br0", *args],
+            procs.append(subprocess.Popen([str(tool), *o, command, "br0", *args],
                                           stdout=f, stderr=f, text=True, env=env))
     try:
         deadline = time.monotonic() + 20
@@ -308,3 +312,24 @@ def test_monitor_timestamp(env: dict[str, str]) -> None:
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=20)
         assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}: NXT_PACKET_IN2 ", err), err
+
+
+def test_snoop(env: dict[str, str], tmp_path: Path) -> None:
+    """``snoop`` shows a controller connection's traffic (in the controller's version)."""
+    sock = Path(env["OVS_RUNDIR"]) / "fakectl.sock"
+    controller = FakeSwitch(str(sock))
+    vsctl = [str(PYOVS_VSCTL), "--timeout=20"]
+    try:
+        subprocess.run([*vsctl, "set-controller", "br0", f"unix:{sock}"], env=env, check=True,
+                       capture_output=True)
+        deadline = time.monotonic() + 20
+        while not controller.received:
+            assert time.monotonic() < deadline, "ovs-vswitchd did not connect"
+            time.sleep(0.1)
+        theirs, ours = _monitor(env, tmp_path, "OpenFlow10", command="snoop")
+        assert ours == theirs
+        assert "OFPT_PACKET_IN (OF1.5)" in ours and "OFPT_FLOW_REMOVED" in ours
+    finally:
+        subprocess.run([*vsctl, "del-controller", "br0"], env=env, capture_output=True,
+                       check=False)
+        controller.close()

@@ -32,13 +32,15 @@ from typing import Final
 from pyovs.cli.cmdline import Command, Fatal
 from pyovs.cli.ofctl_flow import protocols_to_string
 from pyovs.cli.ofctl_flowio import FlowVconn, XidCounter
+from pyovs.cli.ofctl_session import Session
 from pyovs.cli.ofctl_swbase import VLOG, SwitchBase, port_from_string
+from pyovs.cli.ofctl_target import open_target
 from pyovs.openflow import codec
 from pyovs.openflow.act_text import parse_actions
 from pyovs.openflow.act_wire import atoi
 from pyovs.openflow.actions import ParseCtx
 from pyovs.openflow.codec import Message
-from pyovs.openflow.connection import Closed, Received, Reply
+from pyovs.openflow.connection import Closed, Received, Rejected, Reply
 from pyovs.openflow.ctext import parse_key_value
 from pyovs.openflow.errors import ParseError
 from pyovs.openflow.fields import FIELD_BY_NAME, PIPELINE_FIELDS
@@ -168,20 +170,57 @@ def _fatal_signal(signum: int, _frame: object) -> None:
 
 
 class MonitorVconn(FlowVconn):
-    """A connection that also hands over whatever the switch sends (``vconn_recv``)."""
+    """A connection that also hands over whatever the switch sends (``vconn_recv``).
 
-    def __init__(self, name: str, versions: int, xids: XidCounter) -> None:
-        super().__init__(name, versions, xids)
+    ``path``, for ``snoop``, is the socket to open instead of resolving
+    ``name``; while the hello exchange is under way, failures are worded as
+    ovs-ofctl's ``open_vconn__`` words them.
+    """
+
+    def __init__(self, name: str, versions: int, xids: XidCounter,
+                 path: str | None = None) -> None:
+        self._path = path
+        if path is None:
+            super().__init__(name, versions, xids)
+        else:
+            self.xids = xids
+            Session.__init__(self, open_target(f"unix:{path}"), versions, name,
+                             first_xid=xids.next())
+            self.vconn_name = f"unix:{path}"
         self.conn.auto_echo = False
-        self._queue: list[Message] = []
+        self._queue: list[tuple[bytes, Message | None]] = []
+
+    def _flush(self) -> None:
+        if self.version or self._path is None:
+            super()._flush()
+            return
+        try:
+            Session._flush(self)
+        except OSError as e:
+            raise Fatal(f"{self._path}: failed to open socket ({os.strerror(e.errno or 0)})"
+                        ) from None
+
+    def _receive(self) -> list[object]:
+        if self.version or self._path is None:
+            return super()._receive()
+        try:
+            return Session._receive(self)
+        except OSError as e:
+            raise Fatal(f"{self.name}: failed to connect to socket "
+                        f"({os.strerror(e.errno or 0)})") from None
 
     def send_message(self, msg: Message) -> None:
         """Send an already built message (an echo reply) as it is."""
         self.conn.send_message(msg)
         self._flush()
 
-    def recv(self) -> Message | None:
-        """The next message from the switch; None when it hangs up."""
+    def recv(self) -> tuple[bytes, Message | None] | None:
+        """The next message from the switch, as bytes and (if it decodes) a ``Message``.
+
+        Messages in another version, which a snoop connection carries (the
+        controller's), come as bytes only, as ovs-ofctl's "receive any
+        version" vconn takes them; None when the switch hangs up.
+        """
         while not self._queue:
             try:
                 events = self._receive()
@@ -189,7 +228,9 @@ class MonitorVconn(FlowVconn):
                 return None
             for event in events:
                 if isinstance(event, (Received, Reply)):
-                    self._queue.append(event.message)
+                    self._queue.append((codec.encode(event.message), event.message))
+                elif isinstance(event, Rejected):
+                    self._queue.append((event.data, None))
                 elif isinstance(event, Closed):
                     return None
         return self._queue.pop(0)
@@ -312,32 +353,33 @@ class MonitorCommands(SwitchBase):
     def snoop(self, args: list[str]) -> None:
         """``snoop SWITCH``: the traffic of the switch's controller connections."""
         name = args[0]
-        target = name
-        if ":" not in name:
+        if ":" in name:
+            v = MonitorVconn(name, self.opts.versions, self.xids)
+        else:
             rundir = os.environ.get("OVS_RUNDIR", "/var/run/openvswitch")
             for path in (name, f"{rundir}/{name}.snoop"):
                 if os.path.exists(path):
-                    target = f"unix:{path}"
                     break
             else:
                 raise Fatal(f"{name} is not a bridge or a socket")
-        self._monitor_loop(MonitorVconn(target, self.opts.versions, self.xids),
-                           reply_to_echo=False)
+            v = MonitorVconn(name, self.opts.versions, self.xids, path)
+        self._monitor_loop(v, reply_to_echo=False)
 
     def _monitor_loop(self, v: MonitorVconn, reply_to_echo: bool) -> None:
         stamp = self._option("--timestamp") is not None
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, _fatal_signal)
         try:
-            while (msg := v.recv()) is not None:
-                text = ofp_to_string(codec.encode(msg), self.opts.verbosity + 2)
+            while (got := v.recv()) is not None:
+                data, msg = got
+                text = ofp_to_string(data, self.opts.verbosity + 2)
                 if stamp:
                     now = time.time()
                     text = (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
                             + f".{int(now * 1000) % 1000:03d}: " + text)
                 sys.stderr.write(text)
                 sys.stderr.flush()
-                if reply_to_echo and isinstance(msg.body, EchoRequest):
+                if reply_to_echo and msg is not None and isinstance(msg.body, EchoRequest):
                     v.send_message(Message(msg.version, msg.xid, "OFPT_ECHO_REPLY",
                                            EchoReply(msg.body.data)))
         finally:
