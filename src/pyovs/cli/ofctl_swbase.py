@@ -49,10 +49,6 @@ from pyovs.openflow.protocols import Protocol
 
 __all__ = ["VLOG", "SwitchBase", "port_from_string"]
 
-_VERSION_PROTOCOL = {1: Protocol.OF10_STD, 2: Protocol.OF11_STD, 3: Protocol.OF12_OXM,
-                     4: Protocol.OF13_OXM, 5: Protocol.OF14_OXM, 6: Protocol.OF15_OXM}
-
-
 class Vlog:
     """ovs-ofctl's console log lines on stderr (OVS vlog's default console pattern).
 
