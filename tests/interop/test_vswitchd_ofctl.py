@@ -37,6 +37,7 @@ that compares without that mask and so will report when it is fixed.
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -326,27 +327,22 @@ def test_bundles(fresh: Pair, tmp_path: Path, version: str) -> None:
     compare(fresh, "-O", version, "dump-groups", "BR")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_monitor_sees_the_same_async_messages(fresh: Pair, version: str) -> None:
-    """Packet-ins (NXT_PACKET_IN2, reason per version), flow removals, port status."""
+def _monitor_both(pair: Pair, version: str, monitor_args: tuple[str, ...],
+                  commands: tuple[tuple[str, ...], ...]) -> list[str]:
+    """``ovs-ofctl monitor`` on both switches while ``commands`` run; what each printed."""
     monitors = []
+    name = "monitor-" + secrets.token_hex(3)
     try:
-        for sw in (fresh.real, fresh.py):
-            out = open(sw.dir / f"monitor-{version}.txt", "w")  # noqa: SIM115
+        for sw in (pair.real, pair.py):
+            out = open(sw.dir / name, "w")  # noqa: SIM115
             monitors.append((sw, out, subprocess.Popen(
-                [str(REAL_OFCTL), "-O", version, "monitor", fresh.bridge, "65534"],
+                [str(REAL_OFCTL), "-O", version, "monitor", pair.bridge, *monitor_args],
                 env=sw.env, stdout=out, stderr=subprocess.STDOUT)))
         time.sleep(1.0)
-        for sw in (fresh.real, fresh.py):
-            for args in (("add-flow", fresh.bridge, "priority=9,send_flow_rem,in_port=3,"
-                          "actions=drop"),
-                         ("packet-out", fresh.bridge, "in_port=1,packet=" + ARP +
-                          ",actions=controller"),
-                         ("del-flows", fresh.bridge, "in_port=3"),
-                         ("mod-port", fresh.bridge, "p3", "no-flood"),
-                         ("mod-port", fresh.bridge, "p3", "no-receive"),
-                         ("mod-port", fresh.bridge, "p3", "receive")):
-                proc = sw.ofctl("-O", version, *args)
+        for sw in (pair.real, pair.py):
+            for args in commands:
+                argv = [a.replace("BR", pair.bridge) for a in args]
+                proc = sw.ofctl("-O", version, *argv)
                 assert proc.returncode == 0, proc.stderr
         time.sleep(1.0)
     finally:
@@ -354,10 +350,40 @@ def test_monitor_sees_the_same_async_messages(fresh: Pair, version: str) -> None
             proc.terminate()
             proc.wait(5)
             out.close()
-    texts = [_mask_known(_mask((sw.dir / f"monitor-{version}.txt").read_text()))
-             for sw in (fresh.real, fresh.py)]
-    assert "PACKET_IN" in texts[0] and "FLOW_REMOVED" in texts[0]
-    assert texts[1] == texts[0]
+    return [_mask_known(_mask((sw.dir / name).read_text())) for sw in (pair.real, pair.py)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_monitor_sees_the_same_async_messages(fresh: Pair, version: str) -> None:
+    """Packet-ins (NXT_PACKET_IN2, reason per version), flow removals, port status."""
+    real, py = _monitor_both(fresh, version, ("65534",), (
+        ("add-flow", "BR", "priority=9,send_flow_rem,in_port=3,actions=drop"),
+        ("packet-out", "BR", "in_port=1,packet=" + ARP + ",actions=controller"),
+        ("del-flows", "BR", "in_port=3"),
+        ("mod-port", "BR", "p3", "no-flood"),
+        ("mod-port", "BR", "p3", "no-receive"),
+        ("mod-port", "BR", "p3", "receive")))
+    assert "PACKET_IN" in real and "FLOW_REMOVED" in real
+    assert py == real
+
+
+@pytest.mark.parametrize("version", (*VERSIONS, "OpenFlow14"))
+@pytest.mark.parametrize("watch", ["watch:", "watch:!initial,in_port=3",
+                                   "watch:!actions,out_port=1", "watch:table=1,!delete"])
+def test_flow_monitors(fresh: Pair, version: str, watch: str) -> None:
+    """Initial, added, modified and deleted flows, as each kind of monitor sees them."""
+    real, py = _monitor_both(fresh, version, (watch,), (
+        ("add-flow", "BR", "priority=9,in_port=3,actions=drop"),
+        ("add-flow", "BR", "table=1,priority=8,in_port=3,actions=output:2"),
+        ("mod-flows", "BR", "in_port=3,actions=output:1"),
+        ("mod-flows", "BR", "in_port=3,actions=output:1"),  # no change: no update
+        ("add-flow", "BR", "priority=9,in_port=3,actions=output:1"),
+        ("del-flows", "BR", "in_port=3"),
+        ("add-group", "BR", "group_id=7,type=all,bucket=output:1"),
+        ("add-flow", "BR", "priority=7,in_port=2,actions=group:7"),
+        ("del-groups", "BR", "group_id=7")))
+    assert "FLOW_MONITOR" in real
+    assert py == real
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -7,7 +7,8 @@ and are checked as OVS checks them: an id opened twice, a message added
 to a closed bundle, flags that change between messages all drop the bundle
 with an error.  Adding a message to a bundle that does not exist opens it.
 
-Commit applies every message or none (``do_bundle_commit``).  OVS gets
+Commit applies every message or none (``do_bundle_commit``), and flow
+monitors hear of its changes only once it has succeeded.  OVS gets
 atomicity from its versioned classifier; here the flow tables are copied
 before the first message and put back if one fails.  Port mods cannot be
 undone, so an atomic bundle refuses them, as OVS does.  Flow-removed
@@ -41,8 +42,13 @@ from pyovs.openflow.msg_packet import PacketOut
 from pyovs.openflow.msg_port import PortMod
 from pyovs.openflow.ports import OFPP_CONTROLLER
 
+from . import monitors
+from .flowtable import FlowModResult
+
 if TYPE_CHECKING:
     from .ofproto import OfConnState, Ofproto
+
+OFPRR_DELETE, OFPRR_GROUP_DELETE = 2, 3
 
 __all__ = ["Bundle", "BundleFailed", "add", "conn_flow_mod", "control", "packet_out_in_port"]
 
@@ -142,6 +148,8 @@ def commit(ofp: Ofproto, conn: OfConnState, bundle: Bundle) -> None:
     saved = copy.deepcopy(ofp.tables)
     removed: list[tuple[Any, int]] = []
     outs: list[PacketOut] = []
+    changes: list[tuple[FlowModResult, int, int]] = []
+    """What each flow or group mod did, its xid and its deletions' reason (monitors)."""
     now = time.monotonic()
     try:
         for inner, quote in bundle.messages:
@@ -152,9 +160,13 @@ def commit(ofp: Ofproto, conn: OfConnState, bundle: Bundle) -> None:
                         raise OFError(OFPErr.OFPBFC_MSG_FAILED)
                     ofp.port_mod(conn, body)
                 elif isinstance(body, FlowMod):
-                    removed += ofp.tables.flow_mod(conn_flow_mod(conn, inner), now).removed
+                    result = ofp.tables.flow_mod(conn_flow_mod(conn, inner), now)
+                    removed += result.removed
+                    changes.append((result, inner.xid, OFPRR_DELETE))
                 elif isinstance(body, GroupMod):
-                    removed += ofp.tables.group_mod(body, now)[1].removed
+                    result = ofp.tables.group_mod(body, now)[1]
+                    removed += result.removed
+                    changes.append((result, inner.xid, OFPRR_GROUP_DELETE))
                 elif isinstance(body, PacketOut):
                     ofp.check_packet_out(body)
                     outs.append(body)
@@ -168,6 +180,9 @@ def commit(ofp: Ofproto, conn: OfConnState, bundle: Bundle) -> None:
         raise
     for rule, reason in removed:
         ofp.send_flow_removed(rule, reason, now)
+    for result, xid, reason in changes:
+        monitors.report_result(ofp, result, conn, xid, reason, send=False)
+    monitors.flush(ofp)
     ofp.backer.revalidate()
     for po in outs:
         ofp.run_packet_out(po)

@@ -70,6 +70,12 @@ from pyovs.openflow.msg_group import (
     GroupStatsReply,
     GroupStatsRequest,
 )
+from pyovs.openflow.msg_monitor import (
+    FlowMonitorCancel,
+    FlowMonitorRequest,
+    FlowMonitorRequests,
+    FlowUpdate,
+)
 from pyovs.openflow.msg_packet import PacketIn, PacketOut
 from pyovs.openflow.msg_port import (
     C_GROUP_STATS,
@@ -111,7 +117,7 @@ from pyovs.openflow.msg_tabledesc import (
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
 from pyovs.openflow.tablefeatures import table_features_parts, table_stats_features
 
-from . import bundles
+from . import bundles, monitors
 from .bundles import Bundle, conn_flow_mod, packet_out_in_port
 from .flowtable import OFPROTO_EVICTION_FLAGS, FlowTables, Rule
 from .normal import MacTable
@@ -134,6 +140,7 @@ OFPPF_10GB_FD, OFPPF_COPPER = 1 << 6, 1 << 11
 OFPR_NO_MATCH, OFPR_ACTION, OFPR_PACKET_OUT = 0, 1, 5
 OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE = 0, 1, 2, 3
 OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE, OFPRR_GROUP_DELETE = 0, 1, 2, 3
+OFPRR_METER_DELETE: Final = 4
 OFPFF_SEND_FLOW_REM: Final = 1
 DEFAULT_MISS_SEND_LEN: Final = 128
 FAIL_OPEN_PRIORITY: Final = 0xF0F0F0
@@ -206,6 +213,13 @@ class OfConnState:
     send: Callable[[Body, str | None], None] | None = None
     """Send an asynchronous message on this connection."""
     bundles: dict[int, Bundle] = field(default_factory=dict)
+    """Open and closed bundles of this connection, by id (OVS ``ofconn->bundles``)."""
+    monitors: dict[int, FlowMonitorRequest] = field(default_factory=dict)
+    """Flow monitors of this connection, by id (``monitors``)."""
+    updates: list[FlowUpdate] = field(default_factory=list)
+    """Flow updates waiting for ``monitors.flush``."""
+    sent_abbrev: bool = False
+    """An ABBREV update is already among ``updates``."""
     """Open and closed bundles of this connection, by id (OVS ``ofconn->bundles``)."""
 
 
@@ -299,12 +313,17 @@ class Ofproto:
                 c.send(body, None)
 
     # -- flows ---------------------------------------------------------------------------
-    def flow_mod(self, fm: FlowMod, now: float | None = None) -> None:
-        """Apply a flow mod (raises OFError); sends flow-removed for deletions."""
+    def flow_mod(self, fm: FlowMod, now: float | None = None,
+                 source: OfConnState | None = None, xid: int = 0) -> None:
+        """Apply a flow mod (raises OFError); sends flow-removed for deletions.
+
+        ``source`` and ``xid`` say which request it was, for flow monitors.
+        """
         now = time.monotonic() if now is None else now
         result = self.tables.flow_mod(fm, now)
         for rule, reason in result.removed:
             self.send_flow_removed(rule, reason, now)
+        monitors.report_result(self, result, source, xid)
         self.backer.revalidate()
 
     def send_flow_removed(self, rule: Any, reason: int, now: float) -> None:
@@ -316,13 +335,15 @@ class Ofproto:
         for rule, reason in expired:
             self.send_flow_removed(rule, reason, now)
         if expired:
+            monitors.report_removed(self, expired)
             self.backer.revalidate()
         if self.mac.expire(now):
             self.backer.revalidate()
 
     def flush_flows(self) -> None:
         """Delete every flow (``ofproto_flush_flows``), e.g. on fail-mode changes."""
-        self.tables.flow_mod(FlowMod(command=3, table_id=0xFF), time.monotonic())
+        result = self.tables.flow_mod(FlowMod(command=3, table_id=0xFF), time.monotonic())
+        monitors.report_result(self, result)
         self.backer.revalidate()
 
     # -- packet-ins ----------------------------------------------------------------------
@@ -392,7 +413,7 @@ class Ofproto:
 
     def _flow_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                   ) -> None:
-        self.flow_mod(conn_flow_mod(conn, msg))
+        self.flow_mod(conn_flow_mod(conn, msg), source=conn, xid=msg.xid)
 
     def _flow_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
@@ -606,6 +627,7 @@ class Ofproto:
         _, fres = self.tables.group_mod(msg.body, now)
         for rule, reason in fres.removed:
             self.send_flow_removed(rule, reason, now)
+        monitors.report_result(self, fres, conn, msg.xid, OFPRR_GROUP_DELETE)
         self.backer.revalidate()
 
     def _meter_mod(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
@@ -615,6 +637,7 @@ class Ofproto:
         _, fres = self.tables.meter_mod(msg.body, now)
         for rule, reason in fres.removed:
             self.send_flow_removed(rule, reason, now)
+        monitors.report_result(self, fres, conn, msg.xid, OFPRR_METER_DELETE)
         self.backer.revalidate()
 
     def _group_stats(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
@@ -730,6 +753,8 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     TableFeaturesRequest: Ofproto._table_features,
     CtFlushZone: _ct_flush,
     CtFlush: _ct_flush,
+    FlowMonitorRequests: monitors.request,
+    FlowMonitorCancel: monitors.cancel,
     BundleCtrl: bundles.control,
     BundleAdd: bundles.add,
     TableDescRequest: Ofproto._table_desc,
