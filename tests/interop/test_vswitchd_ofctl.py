@@ -489,3 +489,18 @@ def test_port_down_takes_the_link_down(fresh: Pair) -> None:
     real, py = fresh.both("-O", "OpenFlow15", "dump-ports-desc", "BR", "2")
     assert "LINK_DOWN" in real[1]
     assert "LINK_DOWN" in py[1]
+
+
+@pytest.mark.xfail(strict=True, reason="vswitchd/bridge.py replicates Flow_Table but does not "
+                   "apply Bridge:flow_tables (table names, flow_limit) to the OpenFlow tables")
+def test_flow_table_names_and_limits(fresh: Pair) -> None:
+    try:
+        for sw in (fresh.real, fresh.py):
+            sw.vsctl("--", "--id=@ft", "create", "Flow_Table", "name=mytable", "flow_limit=5",
+                     "--", "set", "Bridge", fresh.bridge, "flow_tables:1=@ft")
+        compare(fresh, "-O", "OpenFlow13", "add-flow", "BR", "table=mytable,actions=drop")
+        compare(fresh, "-O", "OpenFlow13", "--names", "dump-flows", "BR")
+        compare(fresh, "-O", "OpenFlow10", "dump-tables", "BR")
+    finally:
+        for sw in (fresh.real, fresh.py):
+            sw.vsctl("clear", "Bridge", fresh.bridge, "flow_tables")
