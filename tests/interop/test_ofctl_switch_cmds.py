@@ -333,3 +333,52 @@ def test_snoop(env: dict[str, str], tmp_path: Path) -> None:
         subprocess.run([*vsctl, "del-controller", "br0"], env=env, capture_output=True,
                        check=False)
         controller.close()
+
+
+APPCTL = Path("/usr/bin/ovs-appctl")
+
+
+def _control_session(env: dict[str, str], tool: Path, tmp: Path) -> tuple[str, str, str]:
+    """A monitor steered through its control socket: (appctl replies, stderr, output file)."""
+    ctl = tmp / f"{tool.name}.ctl"
+    err = tmp / f"{tool.name}.err"
+    out2 = tmp / f"{tool.name}.out2"
+    with err.open("w") as f:
+        proc = subprocess.Popen([str(tool), "-O", "OpenFlow13", "monitor", "br0", "65534",
+                                 f"--unixctl={ctl}"], stdout=f, stderr=f, env=env)
+    replies = []
+    try:
+        deadline = time.monotonic() + 20
+        while not ctl.exists():
+            assert time.monotonic() < deadline, "no control socket"
+            time.sleep(0.1)
+        for args in (("ofctl/send", "0402000800000063"), ("ofctl/send", "04020008000000"),
+                     ("ofctl/send", "0402000900000063", "0402000800000064"),
+                     ("ofctl/barrier",),
+                     ("ofctl/packet-out", f"in_port=LOCAL packet={PACKET} actions=controller"),
+                     ("ofctl/packet-out", "in_port=LOCAL actions=drop"),
+                     ("ofctl/block",), ("ofctl/block",), ("ofctl/unblock",),
+                     ("ofctl/unblock",), ("ofctl/set-output-file", str(out2)),
+                     ("ofctl/send", "0402000800000065"), ("ofctl/bogus",), ("exit",)):
+            p = subprocess.run([str(APPCTL), "-t", str(ctl), *args], capture_output=True,
+                               text=True, env=env, timeout=20, check=False)
+            replies.append(f"{p.returncode} {p.stdout}{p.stderr.replace(str(ctl), 'CTL')}")
+            if args[0] == "ofctl/barrier":
+                time.sleep(0.5)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    replies.append(f"exit {proc.returncode}")
+    return ("".join(replies), _LOG_TIME.sub("TIME|", err.read_text()),
+            out2.read_text() if out2.exists() else "")
+
+
+def test_monitor_control_socket(env: dict[str, str], tmp_path: Path) -> None:
+    """ovs-appctl's ofctl/send, barrier, packet-out, block, set-output-file and exit."""
+    if not APPCTL.exists():
+        pytest.skip("needs ovs-appctl")
+    theirs = _control_session(env, REAL_OFCTL, tmp_path)
+    ours = _control_session(env, PYOVS_OFCTL, tmp_path)
+    assert ours == theirs
+    assert "sent" in ours[0] and "already blocking" in ours[0]
