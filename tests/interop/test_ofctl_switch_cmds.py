@@ -230,6 +230,12 @@ def test_offline_and_errors(env: dict[str, str], tmp_path: Path) -> None:
     same("monitor", "br0", "watch:table=x")
     same("mod-port", "br0", "br0")
     same("benchmark", "br0", "70000", "1")
+    timing = re.compile(r"(time=|Finished in |\(|\) \()[0-9.]+")
+    for args in (("ping", "br0", "8"), ("-O", "OpenFlow13", "ping", "br0"),
+                 ("benchmark", "br0", "100", "20")):
+        ours, theirs = (_run(tool, env, *args) for tool in (PYOVS_OFCTL, REAL_OFCTL))
+        assert timing.sub(r"\1X", ours[1]) == timing.sub(r"\1X", theirs[1])
+        assert (ours[0], ours[2]) == (theirs[0], theirs[2])
     capture = tmp_path / "capture"
     capture.write_bytes(bytes.fromhex("01000008000000010100000800000002"))
     same("ofp-parse", str(capture))

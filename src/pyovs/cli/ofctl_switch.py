@@ -354,7 +354,9 @@ class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands):
                 elapsed = (time.monotonic() - start) * 1000
                 if not isinstance(reply.body, EchoReply) or reply.body.data != data:
                     sys.stdout.write("Reply does not match request.\n")
-                sys.stdout.write(f"{8 + payload} bytes from {args[0]}: xid={reply.xid:08x} "
+                size = len(reply.body.data) if isinstance(reply.body, EchoReply) else 0
+                # ovs-ofctl counts the reply's body, its header already pulled.
+                sys.stdout.write(f"{size} bytes from {args[0]}: xid={reply.xid:08x} "
                                  f"time={elapsed:.1f} ms\n")
                 sys.stdout.flush()
         finally:
