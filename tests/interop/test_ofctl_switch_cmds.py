@@ -388,3 +388,28 @@ def test_monitor_control_socket(env: dict[str, str], tmp_path: Path) -> None:
     ours = _control_session(env, PYOVS_OFCTL, tmp_path)
     assert ours == theirs
     assert "sent" in ours[0] and "already blocking" in ours[0]
+
+
+def test_monitor_detached(env: dict[str, str], tmp_path: Path) -> None:
+    """``monitor --detach --pidfile``: found by ``ovs-appctl -t PROGRAM``, prints to its stderr."""
+    if not APPCTL.exists():
+        pytest.skip("needs ovs-appctl")
+    logs = []
+    for tool in (REAL_OFCTL, PYOVS_OFCTL):
+        log = tmp_path / f"{tool.name}.detached"
+        with log.open("w") as f:
+            started = subprocess.run([str(tool), "-O", "OpenFlow13", "monitor", "br0", "65534",
+                                      "--detach", "--no-chdir", "--pidfile"], stderr=f,
+                                     env=env, timeout=30, check=False)
+        assert started.returncode == 0
+        _run(REAL_OFCTL, env, "-O", "OpenFlow13", "packet-out", "br0",
+             f"in_port=LOCAL packet={PACKET} actions=controller")
+        time.sleep(1)
+        stopped = subprocess.run([str(APPCTL), "-t", tool.name, "exit"], env=env,
+                                 capture_output=True, timeout=30, check=False)
+        assert stopped.returncode == 0
+        time.sleep(0.5)
+        assert not (Path(env["OVS_RUNDIR"]) / f"{tool.name}.pid").exists()
+        logs.append(log.read_text())
+    assert logs[0] == logs[1]
+    assert "NXT_PACKET_IN2 (OF1.3)" in logs[1]

@@ -58,7 +58,10 @@ class MonitorLoop:
     """One monitor session: the switch connection and the control socket."""
 
     def __init__(self, v: MonitorVconn, show: Show, program: str, unixctl: str | None,
-                 verbosity: int, names: NameLookup) -> None:
+                 verbosity: int, names: NameLookup,
+                 ready: Callable[[], None] | None = None) -> None:
+        self.ready = ready
+        """Called once the control socket listens (``daemonize_complete``)."""
         self.v = v
         self.show = show
         self.names = names
@@ -180,6 +183,8 @@ class MonitorLoop:
     async def run(self) -> None:
         """Serve until ``exit`` or until the switch hangs up (then ``Fatal``)."""
         await self.server.start()
+        if self.ready is not None:
+            self.ready()
         self.v.sock.setblocking(False)
         self._watch(True)
         try:

@@ -24,10 +24,13 @@ provided.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Final
 
 from pyovs.cli.cmdline import Command, Fatal
@@ -42,6 +45,7 @@ from pyovs.cli.ofctl_monitor_io import (
     parse_packet_out,
 )
 from pyovs.cli.ofctl_swbase import VLOG, SwitchBase
+from pyovs.daemon import Daemon, DaemonOptions
 from pyovs.openflow import codec
 from pyovs.openflow.act_text import parse_actions
 from pyovs.openflow.act_wire import atoi
@@ -67,9 +71,16 @@ __all__ = ["MonitorCommands", "eth_from_hex", "packet_in_format", "parse_hex",
 _INVALID_TTL_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3)
 
 
+_AT_FATAL_SIGNAL: list[Callable[[], None]] = []
+"""Clean-ups a fatal signal runs first (OVS ``fatal_signal_add_hook``)."""
+
+
 def _fatal_signal(signum: int, _frame: object) -> None:
-    """OVS ``fatal_signal``: log the signal as vlog's first message, then die of it."""
+    """OVS ``fatal_signal``: log the signal, clean up, then die of it."""
     VLOG.warn("fatal_signal", f"terminating with signal {signum} ({signal.strsignal(signum)})")
+    for hook in reversed(_AT_FATAL_SIGNAL):
+        with contextlib.suppress(OSError):
+            hook()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
 
@@ -221,12 +232,33 @@ class MonitorCommands(SwitchBase):
                 v.send_message(Message(msg.version, msg.xid, "OFPT_ECHO_REPLY",
                                        EchoReply(msg.body.data)))
 
+        daemon = self._daemon()
+        daemon.start()
+        saved_stderr = os.dup(2)
+
+        def ready() -> None:
+            # daemonize_complete, but ovs-ofctl keeps printing to the stderr
+            # it was started with (OVS's daemon_save_fd).
+            daemon.complete()
+            os.dup2(saved_stderr, 2)
+            if loop.server.path is not None:
+                _AT_FATAL_SIGNAL.append(functools.partial(os.unlink, loop.server.path))
+            _AT_FATAL_SIGNAL.append(daemon.cleanup)
+
         loop = MonitorLoop(v, show, self.program, self._option("--unixctl"),
-                           self.opts.verbosity, lambda: self._accept_names(v.name))
+                           self.opts.verbosity, lambda: self._accept_names(v.name), ready)
         try:
             asyncio.run(loop.run())
         finally:
             v.close()
+
+    def _daemon(self) -> Daemon:
+        """OVS's daemon options as given: ``--detach``, ``--pidfile[=FILE]``..."""
+        given = dict(self.opts.other)
+        return Daemon(self.program, DaemonOptions(
+            pidfile=given.get("--pidfile"), detach="--detach" in given,
+            no_chdir="--no-chdir" in given, overwrite_pidfile="--overwrite-pidfile" in given,
+            unixctl=given.get("--unixctl")))
 
     # --- offline ---------------------------------------------------------------------
 
