@@ -161,6 +161,7 @@ def test_groups(env: dict[str, str], version: str) -> None:
         _run(REAL_OFCTL, env, *o, step[0], "br0", step[1])
     assert "group_id=1" in same(*o, "dump-groups", "br0")
     same(*o, "dump-groups", "br0", "1")
+    same(*o, "dump-groups", "br0", "x")
     same(*o, "dump-group-stats", "br0")
     same(*o, "dump-group-stats", "br0", "group_id=1")
     same(*o, "dump-group-stats", "br0", "group_id=x")

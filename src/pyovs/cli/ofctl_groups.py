@@ -25,7 +25,7 @@ import sys
 from typing import Final
 
 from pyovs.cli.cmdline import Command, Fatal
-from pyovs.cli.ofctl_swbase import SwitchBase
+from pyovs.cli.ofctl_swbase import VLOG, SwitchBase
 from pyovs.openflow.errors import ParseError
 from pyovs.openflow.group_text import (
     LINE_COMMAND,
@@ -169,6 +169,9 @@ class GroupCommands(SwitchBase):
         v = self._vconn(args[0])
         try:
             group_id = group_from_string(args[1]) if len(args) > 1 else None
+            if group_id is None and len(args) > 1:
+                VLOG.warn("ofp_group", f"{args[1]} is not a valid group ID.  (Valid group IDs "
+                          "are 32-bit nonnegative integers or the keywords ANY or ALL.)")
             self._dump(v, GroupDescRequest(OFPG_ALL if group_id is None else group_id))
         finally:
             v.close()
