@@ -33,6 +33,7 @@ from pyovs.cli.cmdline import Command, Fatal
 from pyovs.cli.ofctl_groups import GroupCommands
 from pyovs.cli.ofctl_monitor import MonitorCommands, parse_hex
 from pyovs.cli.ofctl_pcap import PcapCommands
+from pyovs.cli.ofctl_usage import list_commands, usage
 from pyovs.openflow import codec
 from pyovs.openflow.act_wire import atoi, str_to_u16
 from pyovs.openflow.codec import Body, Unparsed
@@ -120,6 +121,18 @@ class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands):
         if rest:
             raise Fatal("trailing garbage following hex bytes")
         sys.stdout.write(ofp_to_string(data, verbosity))
+
+    def _command_names(self) -> list[str]:
+        # The whole tool's table: ``ofctl.Ofctl.commands`` joins the groups.
+        return [c.name for c in self.commands()]  # type: ignore[attr-defined]
+
+    def help(self, args: list[str]) -> None:
+        """``help``: the usage text, as ``--help``."""
+        sys.stdout.write(usage(self.program, self._command_names()))
+
+    def list_commands(self, args: list[str]) -> None:
+        """``list-commands``: every command with its usage, in ovs-ofctl's order."""
+        sys.stdout.write(list_commands(self._command_names()))
 
     def show(self, args: list[str]) -> None:
         """``show SWITCH``: features, port descriptions (1.3+), then the switch config.
@@ -404,6 +417,8 @@ class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands):
             Command("ping", None, 1, 2, self.ping),
             Command("benchmark", None, 3, 3, self.benchmark),
             Command("ofp-print", None, 1, 2, self.ofp_print),
+            Command("help", None, 0, 0x7FFFFFFF, self.help),
+            Command("list-commands", None, 0, 0x7FFFFFFF, self.list_commands),
             *self.group_commands(),
             *self.monitor_commands(),
             *self.pcap_commands(),

@@ -1,5 +1,8 @@
 """ovs-ofctl's ``--help`` text, listing only the commands pyovs-ofctl has.
 
+``list-commands`` prints ``COMMAND_TABLE``, ovs-ofctl's own command table
+(order and usage strings), restricted the same way.
+
 The text is ovs-ofctl 3.1's ``usage()`` (utilities/ovs-ofctl.c plus the
 option blocks it appends: connection methods, PKI, daemon, OpenFlow
 version, logging, other options), kept as data: ``_COMMAND_LINES`` pairs
@@ -16,7 +19,7 @@ import os
 from collections.abc import Collection
 from typing import Final
 
-__all__ = ["usage"]
+__all__ = ["COMMAND_TABLE", "list_commands", "usage"]
 
 _COMMAND_LINES: Final[tuple[tuple[str | None, str], ...]] = (
     (None, 'For OpenFlow switches:'),
@@ -139,6 +142,93 @@ _OPTION_LINES: Final = (
     '  -h, --help                  display this help message',
     '  -V, --version               display version information',
 )
+
+
+COMMAND_TABLE: Final[tuple[tuple[str, str | None], ...]] = (
+    ('show', 'switch'),
+    ('monitor', 'switch [misslen] [invalid_ttl] [watch:[...]]'),
+    ('snoop', 'switch'),
+    ('dump-desc', 'switch'),
+    ('dump-tables', 'switch'),
+    ('dump-table-features', 'switch'),
+    ('dump-table-desc', 'switch'),
+    ('dump-flows', 'switch'),
+    ('dump-aggregate', 'switch'),
+    ('queue-stats', 'switch [port [queue]]'),
+    ('queue-get-config', 'switch [port [queue]]'),
+    ('add-flow', 'switch flow'),
+    ('add-flows', 'switch file'),
+    ('mod-flows', 'switch flow'),
+    ('del-flows', 'switch [flow]'),
+    ('replace-flows', 'switch file'),
+    ('diff-flows', 'source1 source2'),
+    ('add-meter', 'switch meter'),
+    ('mod-meter', 'switch meter'),
+    ('del-meter', 'switch meter'),
+    ('del-meters', 'switch'),
+    ('dump-meter', 'switch meter'),
+    ('dump-meters', 'switch'),
+    ('meter-stats', 'switch [meter]'),
+    ('meter-features', 'switch'),
+    ('packet-out', 'switch "in_port=<port> packet=<hex data> actions=..."'),
+    ('dump-ports', 'switch [port]'),
+    ('dump-ports-desc', 'switch [port]'),
+    ('mod-port', 'switch iface act'),
+    ('mod-table', 'switch mod'),
+    ('get-frags', 'switch'),
+    ('set-frags', 'switch frag_mode'),
+    ('probe', 'target'),
+    ('ping', 'target [n]'),
+    ('benchmark', 'target n count'),
+    ('dump-ipfix-bridge', 'switch'),
+    ('dump-ipfix-flow', 'switch'),
+    ('ct-flush-zone', 'switch zone'),
+    ('ct-flush', 'switch [zone=N] [ct-orig-tuple [ct-reply-tuple]]'),
+    ('ofp-parse', 'file'),
+    ('ofp-parse-pcap', 'pcap'),
+    ('add-group', 'switch group'),
+    ('add-groups', 'switch file'),
+    ('mod-group', 'switch group'),
+    ('del-groups', 'switch [group]'),
+    ('insert-buckets', 'switch [group]'),
+    ('remove-buckets', 'switch [group]'),
+    ('dump-groups', 'switch [group]'),
+    ('dump-group-stats', 'switch [group]'),
+    ('dump-group-features', 'switch'),
+    ('bundle', 'switch file'),
+    ('add-tlv-map', 'switch map'),
+    ('del-tlv-map', 'switch [map]'),
+    ('dump-tlv-map', 'switch'),
+    ('help', None),
+    ('list-commands', None),
+    ('parse-flow', None),
+    ('parse-flows', None),
+    ('parse-group', None),
+    ('parse-nx-match', None),
+    ('parse-nxm', None),
+    ('parse-oxm', None),
+    ('parse-actions', None),
+    ('parse-instructions', None),
+    ('parse-ofp10-match', None),
+    ('parse-ofp11-match', None),
+    ('parse-pcap', None),
+    ('check-vlan', None),
+    ('print-error', None),
+    ('encode-error-reply', None),
+    ('ofp-print', None),
+    ('encode-hello', None),
+    ('parse-key-value', None),
+    ('compose-packet', None),
+    ('parse-packet', None),
+)
+"""ovs-ofctl's command table in its order, with each command's usage (None for the
+undocumented testing commands), as ``list-commands`` prints it."""
+
+
+def list_commands(commands: Collection[str]) -> str:
+    """``ovs_cmdl_print_commands`` over the commands that exist, in ovs-ofctl's order."""
+    return "The available commands are:\n" + "".join(
+        f"  {name:<23} {use or ''}\n" for name, use in COMMAND_TABLE if name in commands)
 
 
 def usage(program: str, commands: Collection[str]) -> str:
