@@ -25,7 +25,7 @@ from pyovs.cli import ofctl
 from pyovs.cli.cmdline import Fatal
 from pyovs.cli.ofctl_monitor import eth_from_hex, packet_in_format, parse_packet_out
 from pyovs.cli.ofctl_switch import mod_port_config
-from pyovs.cli.ofctl_usage import _COMMAND_LINES, usage
+from pyovs.cli.ofctl_usage import _COMMAND_LINES, COMMAND_TABLE, list_commands, usage
 from pyovs.openflow import codec
 from pyovs.openflow.errors import ParseError
 from pyovs.openflow.group_text import LINE_COMMAND, assign_bucket_ids, parse_group_mod
@@ -280,3 +280,13 @@ def test_ct_tuple_text() -> None:
         with pytest.raises(ParseError) as e:
             parse_ct_tuple(text, 0, 0)
         assert str(e.value) == error
+
+
+@pytest.mark.skipif(not Path("/usr/bin/ovs-ofctl").exists(), reason="needs ovs-ofctl")
+def test_list_commands_is_ovs_ofctls_table() -> None:
+    import subprocess
+    real = subprocess.run(["/usr/bin/ovs-ofctl", "list-commands"], capture_output=True,
+                          text=True).stdout
+    assert list_commands({name for name, _ in COMMAND_TABLE}) == real
+    ours = list_commands(ofctl.command_names())
+    assert ours.startswith("The available commands are:\n  show                    switch\n")
