@@ -221,7 +221,9 @@ class MonitorCommands(SwitchBase):
             signal.signal(signum, _fatal_signal)
 
         def show(data: bytes, msg: Message | None) -> None:
-            text = ofp_to_string(data, self.opts.verbosity + 2)
+            # snoop never shows names: the snoop socket answers no lookups.
+            ports, tables = self._shown_maps(v.name) if reply_to_echo else (None, None)
+            text = ofp_to_string(data, self.opts.verbosity + 2, ports, tables)
             if stamp:
                 now = time.time()
                 text = (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))

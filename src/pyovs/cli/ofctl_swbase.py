@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -162,14 +163,33 @@ class SwitchBase(OfctlBase):
 
     # --- exchanges ----------------------------------------------------------------
 
-    def _print_to(self, stream: str, msg: Message, verbosity: int) -> None:
-        text = ofp_to_string(codec.encode(msg), verbosity)
+    def _names_shown(self) -> bool:
+        """``should_show_names``: with ``--names``, or by default on a terminal."""
+        if self.opts.names is None:
+            try:
+                return os.isatty(sys.stdout.fileno())
+            except (OSError, ValueError):
+                return False
+        return self.opts.names
+
+    def _shown_maps(self, switch: str | None
+                    ) -> tuple[dict[int, str] | None, dict[int, str] | None]:
+        """``ports_to_show``/``tables_to_show`` (tables first, OVS's argument order)."""
+        if switch is None or not self._names_shown():
+            return None, None
+        tables = self.names.tables(switch).by_number
+        return self.names.ports(switch).by_number, tables
+
+    def _print_to(self, stream: str, msg: Message, verbosity: int,
+                  switch: str | None = None) -> None:
+        ports, tables = self._shown_maps(switch)
+        text = ofp_to_string(codec.encode(msg), verbosity, ports, tables)
         (sys.stderr if stream == "stderr" else sys.stdout).write(text)
 
     def _dump(self, v: FlowVconn, body: Body, raw: str | None = None) -> None:
         """``dump_transaction``: print each part of the reply."""
         for m in v.transact(body, raw):
-            self._print_to("stdout", m, self.opts.verbosity + 1)
+            self._print_to("stdout", m, self.opts.verbosity + 1, v.name)
         sys.stdout.flush()
 
     def _noreply(self, v: FlowVconn, body: Body, raw: str | None = None) -> None:
@@ -177,7 +197,7 @@ class SwitchBase(OfctlBase):
         error = v.transact_multiple_noreply([v.encode(body, raw)])
         if error is not None:
             sys.stdout.flush()
-            self._print_to("stderr", error, self.opts.verbosity + 2)
+            self._print_to("stderr", error, self.opts.verbosity + 2, v.name)
             raise Fatal("")
 
     def _open_for_mod(self, name: str, usable: int) -> tuple[FlowVconn, Protocol]:
