@@ -94,6 +94,8 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
         same(*o, "dump-ports", "br0", *args)
         same(*o, "dump-ports-desc", "br0", *args)
     same(*o, "queue-stats", "br0")
+    for command in ("show", "dump-ports", "dump-ports-desc", "dump-tables"):
+        same(*o, "--names", command, "br0")
     same(*o, "queue-stats", "br0", "LOCAL", "1")
     same(*o, "queue-stats", "br0", "nosuch")
     same(*o, "queue-get-config", "br0")
