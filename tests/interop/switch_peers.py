@@ -329,3 +329,74 @@ def openflow_multipart(mgmt: Path, version: int, mp_type: int, body: bytes = b""
                 return parts
     finally:
         sock.close()
+
+
+class RawController:
+    """An OpenFlow controller made of ``struct`` alone: listens, takes one switch, talks bytes.
+
+    For byte-exact conversations with a switch over a *controller* connection
+    (roles, async configuration...), independent of pyovs's library.
+    """
+
+    def __init__(self) -> None:
+        import socket
+
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(1)
+        self.port = self._listener.getsockname()[1]
+        self.sock: socket.socket | None = None
+        self._buf = b""
+        self.hello = b""
+
+    @property
+    def target(self) -> str:
+        return f"tcp:127.0.0.1:{self.port}"
+
+    def accept(self, version: int, timeout: float = 15.0) -> None:
+        """Take the switch's connection and say hello with ``version`` only."""
+        self._listener.settimeout(timeout)
+        self.sock, _ = self._listener.accept()
+        self.sock.settimeout(5.0)
+        self.sock.sendall(struct.pack("!BBHI", version, 0, 8, 0x7000))
+        self.hello = self.recv()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self._listener.close()
+
+    def send(self, version: int, msg_type: int, xid: int, body: bytes = b"") -> None:
+        assert self.sock is not None
+        self.sock.sendall(struct.pack("!BBHI", version, msg_type, 8 + len(body), xid) + body)
+
+    def recv(self) -> bytes:
+        """The next message (echo requests from the switch are answered and skipped)."""
+        assert self.sock is not None
+        while True:
+            while len(self._buf) < 8 or len(self._buf) < struct.unpack_from("!H", self._buf,
+                                                                           2)[0]:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("switch closed the connection")
+                self._buf += chunk
+            length = struct.unpack_from("!H", self._buf, 2)[0]
+            msg, self._buf = self._buf[:length], self._buf[length:]
+            if msg[1] == 2:  # echo request
+                self.sock.sendall(msg[:1] + b"\x03" + msg[2:])
+                continue
+            return msg
+
+    def exchange(self, version: int, msg_type: int, xid: int, body: bytes = b"",
+                 quiet: float = 0.3) -> list[bytes]:
+        """Send one message, then a barrier; everything before the barrier reply."""
+        assert self.sock is not None
+        self.send(version, msg_type, xid, body)
+        barrier = 18 if version == 1 else 20
+        self.send(version, barrier, 0xBA000000 | xid)
+        out = []
+        while True:
+            msg = self.recv()
+            if struct.unpack_from("!I", msg, 4)[0] == 0xBA000000 | xid:
+                return out
+            out.append(msg)

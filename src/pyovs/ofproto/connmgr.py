@@ -30,7 +30,7 @@ from typing import Final
 
 from pyovs import dirs, streams
 from pyovs.openflow import codec
-from pyovs.openflow.codec import Body, Message, Unparsed
+from pyovs.openflow.codec import Body, Message
 from pyovs.openflow.connection import (
     ALL_VERSIONS,
     Closed,
@@ -209,8 +209,7 @@ class _Channel:
                                                body))
                 return
             if isinstance(body, RawReply):
-                self.conn.send_message(Message(msg.version, msg.xid, body.raw,
-                                               Unparsed(body.data)))
+                self.conn.send_message(Message(msg.version, msg.xid, body.raw, body.body))
                 return
             if isinstance(body, Multipart):
                 for n, piece in enumerate(body.parts, 1):

@@ -34,6 +34,7 @@ from pyovs.openflow.actions import Output
 from pyovs.openflow.codec import Body, Unparsed
 from pyovs.openflow.errors import OFError, OFPErr
 from pyovs.openflow.match import CATCHALL, Match
+from pyovs.openflow.msg_async import AsyncConfig, Masks
 from pyovs.openflow.msg_basic import (
     BarrierReply,
     BarrierRequest,
@@ -41,6 +42,7 @@ from pyovs.openflow.msg_basic import (
     DescRequest,
     FeaturesRequest,
     FlowModTableId,
+    GetAsyncRequest,
     GetConfigRequest,
     GroupFeaturesRequest,
     MeterFeaturesRequest,
@@ -117,10 +119,11 @@ from pyovs.openflow.msg_tabledesc import (
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
 from pyovs.openflow.tablefeatures import table_features_parts, table_stats_features
 
-from . import bundles, monitors
+from . import asyncconfig, bundles, monitors
 from .bundles import Bundle, conn_flow_mod, packet_out_in_port
 from .flowtable import OFPROTO_EVICTION_FLAGS, FlowTables, Rule
 from .normal import MacTable
+from .replies import Multipart, RawReply
 from .xlate import PacketInRequest, XPort
 
 if TYPE_CHECKING:
@@ -145,25 +148,6 @@ OFPFF_SEND_FLOW_REM: Final = 1
 DEFAULT_MISS_SEND_LEN: Final = 128
 FAIL_OPEN_PRIORITY: Final = 0xF0F0F0
 FAIL_OPEN_RULE: Final = Rule(CATCHALL, FAIL_OPEN_PRIORITY, actions=(Output(OFPP_NORMAL),))
-
-
-@dataclass(frozen=True, slots=True)
-class Multipart(Body):
-    """A statistics reply already cut into parts (OVS ``ofpmp_postappend``).
-
-    The connection sends each part as a reply of its own, with
-    OFPSF_REPLY_MORE on all but the last.
-    """
-
-    parts: tuple[Body, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RawReply(Body):
-    """A reply given as bytes with its raw type (for bodies the library keeps as bytes)."""
-
-    raw: str
-    data: bytes
 
 
 class Backer(Protocol):
@@ -220,6 +204,9 @@ class OfConnState:
     """Flow updates waiting for ``monitors.flush``."""
     sent_abbrev: bool = False
     """An ABBREV update is already among ``updates``."""
+    async_cfg: tuple[Masks, Masks] | None = None
+    """(primary, secondary) reasons per asynchronous message kind; None: the
+    version's defaults (``asyncconfig``)."""
     """Open and closed bundles of this connection, by id (OVS ``ofconn->bundles``)."""
 
 
@@ -305,11 +292,14 @@ class Ofproto:
                     _encoded(PortStatus(reason, new), c.version)
             return True
 
-        self.broadcast(PortStatus(reason, new), want)
+        self.broadcast(PortStatus(reason, new), asyncconfig.PORT_STATUS, reason, want)
 
-    def broadcast(self, body: Body, want: Callable[[OfConnState], bool] | None = None) -> None:
+    def broadcast(self, body: Body, kind: int, reason: int,
+                  want: Callable[[OfConnState], bool] | None = None) -> None:
+        """Send an asynchronous message to the connections that want it."""
         for c in list(self.conns):
-            if c.send is not None and c.role != OFPCR_ROLE_SLAVE and (want is None or want(c)):
+            if (c.send is not None and asyncconfig.receives(c, kind, reason)
+                    and (want is None or want(c))):
                 c.send(body, None)
 
     # -- flows ---------------------------------------------------------------------------
@@ -328,7 +318,7 @@ class Ofproto:
 
     def send_flow_removed(self, rule: Any, reason: int, now: float) -> None:
         if rule.flags & OFPFF_SEND_FLOW_REM:
-            self.broadcast(rule.flow_removed(reason, now))
+            self.broadcast(rule.flow_removed(reason, now), asyncconfig.FLOW_REMOVED, reason)
 
     def expire(self, now: float) -> None:
         expired = self.tables.expire(now)
@@ -360,11 +350,9 @@ class Ofproto:
         body = PacketIn(packet, total, reason, req.table_id, req.cookie, meta)
 
         def want(c: OfConnState) -> bool:
-            if req.controller_id and c.controller_id != req.controller_id:
-                return False
-            return not (req.reason == 0 and c.miss_send_len == 0 and c.service)
+            return not req.controller_id or c.controller_id == req.controller_id
 
-        self.broadcast(body, want)
+        self.broadcast(body, asyncconfig.PACKET_IN, reason, want)
 
     # -- requests --------------------------------------------------------------------------
     def handle(self, conn: OfConnState, msg: Message,
@@ -736,7 +724,7 @@ def _tlv_table_request(self: Ofproto, conn: OfConnState, msg: Message,
     for index in sorted(self.tlv_map):
         opt_class, opt_type, opt_len = self.tlv_map[index]
         out += TLV_MAP.pack(opt_class, opt_type, opt_len, index)
-    reply(RawReply("NXT_TLV_TABLE_REPLY", out))
+    reply(RawReply("NXT_TLV_TABLE_REPLY", Unparsed(out)))
 
 
 _Handler = Callable[[Ofproto, OfConnState, "Message", Callable[["Body"], None]], None]
@@ -753,6 +741,8 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     TableFeaturesRequest: Ofproto._table_features,
     CtFlushZone: _ct_flush,
     CtFlush: _ct_flush,
+    GetAsyncRequest: asyncconfig.get_async,
+    AsyncConfig: asyncconfig.set_async,
     FlowMonitorRequests: monitors.request,
     FlowMonitorCancel: monitors.cancel,
     BundleCtrl: bundles.control,
