@@ -205,9 +205,6 @@ def test_controller_row_is_connected_and_role(controller: Controller, tmp_path: 
         assert _controller_row(py)[:2] == _controller_row(real)[:2] == ("true", "other")
 
 
-@pytest.mark.xfail(strict=True, reason="vswitchd/bridge.py writes Controller.status with "
-                   "state (and last_error) only; ovs-vswitchd also writes sec_since_connect "
-                   "(connmgr's ControllerStatus.connected_at has the time)")
 def test_controller_status_keys(controller: Controller, tmp_path: Path) -> None:
     with _connected_pair(tmp_path, controller) as (real, py):
         assert "sec_since_connect" in _controller_row(real)[2]

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -34,7 +35,7 @@ from pyovs.datapath.dpif import Dpif
 from pyovs.datapath.netdev import open_netdev
 from pyovs.datapath.netdev.base import Netdev, NetdevError
 from pyovs.ofproto.backer import Backer
-from pyovs.ofproto.connmgr import ConnMgr, versions_from_protocols
+from pyovs.ofproto.connmgr import ConnMgr, ControllerStatus, versions_from_protocols
 from pyovs.ofproto.normal import VlanConfig
 from pyovs.ofproto.ofproto import Ofproto, PortInfo
 from pyovs.ofproto.xlate import XPort
@@ -52,6 +53,13 @@ log = logging.getLogger("bridge")
 
 DATAPATH_TYPES: Final = ("netdev", "system")
 IFACE_TYPES: Final = ("dummy", "internal", "patch", "system", "tap")
+OFPPF_10MB_FD, OFPPF_10GB_FD, OFPPF_COPPER = 1 << 1, 1 << 6, 1 << 11
+LINK_FEATURES: Final = {
+    "system": (OFPPF_10GB_FD | OFPPF_COPPER, 10_000_000),  # a veth, as ethtool reports it
+    "internal": (OFPPF_10MB_FD | OFPPF_COPPER, 10_000),  # a tap device's default
+    "tap": (OFPPF_10MB_FD | OFPPF_COPPER, 10_000),
+}
+"""Interface type -> (OpenFlow "current" features, kbps); dummy and patch have none."""
 NORMAL_FLOW: Final = FlowMod(priority=0, actions=(Output(OFPP_NORMAL),))
 
 
@@ -251,7 +259,7 @@ class Reconciler:
             iface.peer = peer
             iface.ofport = ofport
             xport = XPort(ofport, name, None)
-            ofp.add_port(PortInfo(xport, hw_addr=_stable_mac(name)))
+            ofp.add_port(PortInfo(xport, hw_addr=_stable_mac(name), curr=0, speed_kbps=0))
             return iface
         try:
             netdev = open_netdev(name, kind, options)
@@ -277,7 +285,9 @@ class Reconciler:
         self.backer.bind(odp, ofp, ofport)
         st = netdev.status()
         xport = XPort(ofport, name, odp, live=st.carrier and st.admin_up)
-        ofp.add_port(PortInfo(xport, hw_addr=int.from_bytes(st.mac, "big"),
+        curr, speed = LINK_FEATURES.get(netdev.kind, (0, 0))
+        ofp.add_port(PortInfo(xport, hw_addr=int.from_bytes(st.mac, "big"), curr=curr,
+                              speed_kbps=speed,
                               stats=_stats_reader(netdev)))
         return iface
 
@@ -392,11 +402,17 @@ class Reconciler:
                 cs = status.get(scalar(crow, "target", ""))
                 if cs is None:
                     continue
-                want = {"is_connected": cs.connected,
-                        "role": cs.role,
-                        "status": ["map", [["state", cs.state]] + (
-                            [["last_error", cs.last_error]] if cs.last_error else [])]}
+                status_map = _controller_status(cs, time.monotonic())
+                want = {"is_connected": cs.connected, "role": cs.role,
+                        "status": ["map", sorted([k, v] for k, v in status_map.items())]}
                 changes = {k: v for k, v in want.items() if not _same(crow, k, v)}
+                if not with_stats and "status" in changes:
+                    # The seconds counters alone are refreshed with the statistics.
+                    steady = {k: v for k, v in as_map(crow, "status").items()
+                              if not k.startswith("sec_since")}
+                    if steady == {k: v for k, v in status_map.items()
+                                  if not k.startswith("sec_since")}:
+                        del changes["status"]
                 if changes:
                     ops.append({"op": "update", "table": "Controller",
                                 "where": [["_uuid", "==", ["uuid", cref]]], "row": changes})
@@ -415,6 +431,18 @@ class Reconciler:
     async def shutdown(self) -> None:
         for name in list(self.bridges):
             await self._del_bridge(name)
+
+
+def _controller_status(cs: ControllerStatus, now: float) -> dict[str, str]:
+    """OVS ``ofproto_get_controller_info``: the Controller row's ``status`` map."""
+    out = {"state": cs.state}
+    if cs.last_error:
+        out["last_error"] = cs.last_error
+    if cs.connected_at is not None:
+        out["sec_since_connect"] = str(int(now - cs.connected_at))
+    if cs.disconnected_at is not None:
+        out["sec_since_disconnect"] = str(int(now - cs.disconnected_at))
+    return out
 
 
 def _same(row: Row, column: str, value: Any) -> bool:
