@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pty
 import random
 import re
 import socket
@@ -107,6 +108,28 @@ def run(tool: Path, env: dict[str, str], *args: str, stdin: str = "") -> Result:
     p = subprocess.run([str(tool), *args], input=stdin, capture_output=True, text=True,
                        timeout=60, env=env, check=False)
     return p.returncode, _mask(p.stdout), _mask(p.stderr)
+
+
+def run_on_terminal(tool: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Run with stdout on a pseudo-terminal: ovs-ofctl then shows names unasked."""
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([str(tool), *args], stdin=subprocess.DEVNULL,
+                                stdout=follower, stderr=subprocess.DEVNULL, env=env)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        code = proc.wait(timeout=60)
+    finally:
+        os.close(leader)
+    return code, _mask(b"".join(chunks).decode())
 
 
 class Pair:
@@ -203,6 +226,11 @@ def _reading(p: Pair) -> None:
                  ("diff-flows", named, base)):
         p.same(*args)
     p.same("diff-flows", base, "-", stdin=BASE_FLOWS)
+    for args, shown in ((("dump-flows", "br0"), "in_port=p1 "),
+                        (("--no-names", "dump-flows", "br0"), "in_port=1 ")):
+        ours, theirs = (run_on_terminal(tool, p.env, *p.o, *args) for tool in (OURS, REAL_OFCTL))
+        assert ours == theirs, (args, ours, theirs)
+        assert shown in ours[1]
 
 
 def _changing(p: Pair) -> None:
@@ -251,6 +279,7 @@ def _changing(p: Pair) -> None:
 
 
 @pytest.mark.root
+@pytest.mark.timeout(900)  # about 100 commands, each through both tools, twice for changes
 @pytest.mark.parametrize("version", ["OpenFlow10", "OpenFlow13", "OpenFlow15"])
 def test_flow_commands_match_real_ovs_ofctl(tmp_path: Path, version: str) -> None:
     reason = _skip_reason()
