@@ -388,15 +388,33 @@ class RawController:
             return msg
 
     def exchange(self, version: int, msg_type: int, xid: int, body: bytes = b"",
-                 quiet: float = 0.3) -> list[bytes]:
-        """Send one message, then a barrier; everything before the barrier reply."""
+                 n_async: int = 0) -> list[bytes]:
+        """Send one message, then a barrier; everything the switch says until the barrier
+        reply, and until ``n_async`` messages with xid 0 have come (OVS may send
+        asynchronous messages after the barrier reply, pyovs before it)."""
         assert self.sock is not None
         self.send(version, msg_type, xid, body)
         barrier = 18 if version == 1 else 20
         self.send(version, barrier, 0xBA000000 | xid)
-        out = []
-        while True:
-            msg = self.recv()
+        out: list[bytes] = []
+        seen = False
+        deadline = None
+        while not seen or sum(struct.unpack_from("!I", m, 4)[0] == 0 for m in out) < n_async:
+            if seen:
+                # Asynchronous messages still due: wait a little, not forever.
+                deadline = deadline or time.monotonic() + 2.0
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.sock.settimeout(left)
+            try:
+                msg = self.recv()
+            except TimeoutError:
+                break
+            finally:
+                self.sock.settimeout(5.0)
             if struct.unpack_from("!I", msg, 4)[0] == 0xBA000000 | xid:
-                return out
-            out.append(msg)
+                seen = True
+            else:
+                out.append(msg)
+        return out

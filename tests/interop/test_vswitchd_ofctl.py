@@ -521,6 +521,26 @@ def _flow_mod13(command: int = 0, priority: int = 100) -> bytes:
     return out + _MATCH_ANY + apply_output
 
 
+FRAME = bytes.fromhex("ffffffffffff020000000001") + b"\x88\xb5" + b"x" * 45 + b"PKT"
+"""A frame for packet-outs that come back as packet-ins (its "PKT" end marks them)."""
+
+
+def _packet_out13(in_port: int, out_port: int, max_len: int = 0xFFFF) -> bytes:
+    action = struct.pack("!HHIH6x", 0, 16, out_port, max_len)
+    return struct.pack("!IIH6x", 0xFFFFFFFF, in_port, len(action)) + action + FRAME
+
+
+def _packet_out15(in_port: int, out_port: int, max_len: int = 0xFFFF) -> bytes:
+    action = struct.pack("!HHIH6x", 0, 16, out_port, max_len)
+    match = struct.pack("!HH", 1, 12) + struct.pack("!IIxxxx", 0x80000004, in_port)
+    return struct.pack("!IH2x", 0xFFFFFFFF, len(action)) + match + action + FRAME
+
+
+def _packet_out10(in_port: int, out_port: int, max_len: int = 0xFFFF) -> bytes:
+    action = struct.pack("!HHHH", 0, 8, out_port, max_len)
+    return struct.pack("!IHH", 0xFFFFFFFF, in_port, len(action)) + action + FRAME
+
+
 def _role13(role: int, generation: int) -> bytes:
     return struct.pack("!I4xQ", role, generation)
 
@@ -529,6 +549,8 @@ def _role13(role: int, generation: int) -> bytes:
 CONVERSATION_13: tuple[tuple[int, bytes], ...] = (
     (5, b""),                                        # features request
     (7, b""),                                        # get config
+    (13, _packet_out13(1, 0xFFFFFFFD)),              # packet-out to the controller
+    (13, _packet_out13(0xFFFFFFFD, 0xFFFFFFFD, 20)),  # from the controller, "cut to 20"
     (9, struct.pack("!HH", 1, 200)), (7, b""),       # set config, get config
     (24, _role13(0, 0)),                             # role: no change
     (24, _role13(2, 5)),                             # master, generation 5
@@ -567,7 +589,10 @@ def _flow_mod10(command: int = 0) -> bytes:
 
 # (No features request: in 1.0 its reply lists the ports, whose MACs differ.)
 CONVERSATION_10: tuple[tuple[int, bytes], ...] = (
-    (7, b""), (9, struct.pack("!HH", 1, 200)), (7, b""),
+    (7, b""),
+    (13, _packet_out10(1, 0xFFFD)),                      # packet-out to the controller
+    (13, _packet_out10(0xFFFD, 0xFFFD, 20)),             # cut to 20 bytes?
+    (9, struct.pack("!HH", 1, 200)), (7, b""),
     (4, _nx(10, struct.pack("!I", 0))),                  # NXT role request: other
     (4, _nx(10, struct.pack("!I", 2))),                  # slave
     (14, _flow_mod10()),                                 # refused as slave
@@ -583,7 +608,10 @@ CONVERSATION_10: tuple[tuple[int, bytes], ...] = (
 )
 
 CONVERSATION_15: tuple[tuple[int, bytes], ...] = (
-    *CONVERSATION_13[:12],
+    *CONVERSATION_13[:2],
+    (13, _packet_out15(1, 0xFFFFFFFD)),
+    (13, _packet_out15(0xFFFFFFFD, 0xFFFFFFFD, 20)),
+    *CONVERSATION_13[4:14],
     (26, b""),
     (28, struct.pack("!HHIHHI", 1, 8, 3, 0, 8, 1)), (26, b""),  # set async (properties)
     (2, b"ping"), (99, b""),
@@ -620,7 +648,8 @@ def test_controller_conversation_is_byte_identical(
                 ctl.accept(version)
                 got = [ctl.hello]
                 for i, (msg_type, body) in enumerate(conversation, 1):
-                    got.append(b"".join(ctl.exchange(version, msg_type, i, body)))
+                    n_async = 1 if msg_type == 13 and body.endswith(b"PKT") else 0
+                    got.append(b"".join(ctl.exchange(version, msg_type, i, body, n_async)))
                 answers.append(got)
             finally:
                 ctl.close()

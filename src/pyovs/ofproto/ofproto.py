@@ -338,9 +338,10 @@ class Ofproto:
 
     # -- packet-ins ----------------------------------------------------------------------
     def packet_in(self, req: PacketInRequest, data: bytes) -> None:
+        # OVS buffers no packets, and an unbuffered packet-in carries the whole
+        # packet whatever max_len or miss_send_len asked (connmgr.c).
         total = len(data)
-        max_len = req.max_len
-        packet = data if max_len >= total or max_len in (0, 0xFFFF) else data[:max_len]
+        packet = data
         meta = Match(tuple((s, v, (1 << 64) - 1 if s == "metadata" else _full(s))
                            for s, v in req.metadata if s in ("in_port", "metadata", "tun_id",
                                                                "pkt_mark")))
