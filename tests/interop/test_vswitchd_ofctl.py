@@ -657,3 +657,67 @@ def test_controller_conversation_is_byte_identical(
     for (msg_type, body), r, p in zip(((0, b""), *conversation), real_got, py_got,
                                       strict=True):
         assert p == r, f"type {msg_type} {body.hex()}: pyovs {p.hex()} real {r.hex()}"
+
+
+def _flow_mod(version: int, priority: int, to_controller: bool) -> bytes:
+    """A flow mod (type 14) matching everything, to the controller or dropping."""
+    if version == 1:
+        match = struct.pack("!I", 0x3FFFFF) + bytes(36)
+        action = struct.pack("!HHHH", 0, 8, 0xFFFD, 0xFFFF) if to_controller else b""
+        return match + struct.pack("!QHHHHIHH", 0x77, 0, 0, 0, priority, 0xFFFFFFFF,
+                                   0xFFFF, 0) + action
+    action = struct.pack("!HHIH6x", 0, 16, 0xFFFFFFFD, 0xFFFF)
+    inst = struct.pack("!HH4x", 4, 8 + len(action)) + action if to_controller else b""
+    return struct.pack("!QQBBHHHIIIH2x", 0x77, 0, 0, 0, 0, 0, priority, 0xFFFFFFFF,
+                       0xFFFFFFFF, 0xFFFFFFFF, 0) + _MATCH_ANY + inst
+
+
+_EXPLICIT_MISS = ("xlate.py: output to the controller from a table-miss flow (priority 0, "
+                  "match-all) keeps reason 'action'; OVS makes it an explicit miss, sent as "
+                  "'no_match' from OpenFlow 1.3 (xlate_controller_action)")
+
+
+@pytest.mark.parametrize("version", [1, 4, 6])
+@pytest.mark.parametrize("scenario", ["no_flow", "table_miss_flow", "flow"])
+def test_packet_ins_from_the_datapath_are_byte_identical(
+        tmp_path: Path, version: int, scenario: str, request: pytest.FixtureRequest) -> None:
+    """A frame received on a port goes up: with no flow (1.0 only), by a table-miss flow,
+    by another flow."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    if scenario == "table_miss_flow" and version >= 4:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=_EXPLICIT_MISS))
+    br = bridge_name()
+    protocols = {1: "OpenFlow10", 4: "OpenFlow13", 6: "OpenFlow15"}[version]
+    frame = bytes.fromhex("ffffffffffff020000000001") + b"\x88\xb5" + b"y" * 46
+    answers = []
+    with switchd("real", tmp_path) as real, switchd("pyovs", tmp_path) as py:
+        for sw in (real, py):
+            ctl = RawController()
+            try:
+                sw.add_bridge(br, ("p1", "p2"))
+                sw.vsctl("set-fail-mode", br, "secure", "--", "set", "bridge", br,
+                         f"protocols={protocols}", "--", "set-controller", br, ctl.target,
+                         "--", "set", "controller", br, "connection-mode=out-of-band")
+                ctl.accept(version)
+                ctl.exchange(version, 14, 1, _delete_all(version))
+                if scenario != "no_flow":
+                    priority = 0 if scenario == "table_miss_flow" else 10
+                    ctl.exchange(version, 14, 2, _flow_mod(version, priority, True))
+                sw.receive("p1", frame)
+                answers.append(ctl.exchange(version, 2, 3, b"", n_async=1))
+            finally:
+                ctl.close()
+    assert answers[1] == answers[0], [[m.hex() for m in a] for a in answers]
+    if scenario != "no_flow" or version == 1:
+        assert len(answers[0]) == 2, "the real switch sent no packet-in"
+
+
+def _delete_all(version: int) -> bytes:
+    """A flow mod deleting every flow (type 14)."""
+    if version == 1:
+        match = struct.pack("!I", 0x3FFFFF) + bytes(36)
+        return match + struct.pack("!QHHHHIHH", 0, 3, 0, 0, 0, 0xFFFFFFFF, 0xFFFF, 0)
+    return struct.pack("!QQBBHHHIIIH2x", 0, 0, 0xFF, 3, 0, 0, 0, 0xFFFFFFFF, 0xFFFFFFFF,
+                       0xFFFFFFFF, 0) + _MATCH_ANY

@@ -66,7 +66,8 @@ DEFAULT_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) |
 FLOWS_PER_PART: Final = 100
 HELLO_WAIT: Final = 0.5
 """Seconds a management connection waits for the client's hello before sending ours."""
-OFPR_ACTION, OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT = 1, 3, 4, 5
+OFPR_NO_MATCH, OFPR_ACTION, OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT = 0, 1, 3, 4, 5
+OFPR_EXPLICIT_MISS, OFPR_IMPLICIT_MISS = 6, 7
 ROLE_NAMES: Final = {OFPCR_ROLE_EQUAL: "other", OFPCR_ROLE_MASTER: "master",
                      OFPCR_ROLE_SLAVE: "slave"}
 
@@ -100,10 +101,16 @@ def packet_in_for(pin: PacketIn, version: int, packet_in_format: int
 
     ``packet_in_format`` (NXT_SET_PACKET_IN_FORMAT) picks the message:
     standard (0), NXT_PACKET_IN (1) or NXT_PACKET_IN2 (2).  Reasons newer
-    than the version are told as "action" (``encode_packet_in_reason``).
+    than the version are told as "action", OVS's internal explicit and
+    implicit misses as "no match" (an explicit miss is an "action" before
+    1.3) (``encode_packet_in_reason``).
     """
     if pin.reason in (OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT) and version < 5:
         pin = replace(pin, reason=OFPR_ACTION)
+    elif pin.reason == OFPR_EXPLICIT_MISS:
+        pin = replace(pin, reason=OFPR_NO_MATCH if version >= 4 else OFPR_ACTION)
+    elif pin.reason == OFPR_IMPLICIT_MISS:
+        pin = replace(pin, reason=OFPR_NO_MATCH)
     raw = {1: "NXT_PACKET_IN", 2: "NXT_PACKET_IN2"}.get(packet_in_format)
     return pin, raw
 
