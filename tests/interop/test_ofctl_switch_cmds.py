@@ -102,6 +102,10 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
     same(*o, "queue-get-config", "br0", "LOCAL")
     same(*o, "queue-get-config", "br0", "1", "2")
     same(*o, "get-frags", "br0")
+    tables = _same_from(env, [], ("mod-table", "2", "noevict"), ("dump-table-desc",))
+    for setting in ("evict", "vacancy:10,90", "drop", "vacancy:90,10"):
+        tables(*o, "mod-table", "br0", "2", setting)
+    same(*o, "mod-table", "br0", "2", "novacancy")
     frags = _same_from(env, [], ("set-frags", "normal"), ("get-frags",))
     for mode in ("drop", "reassemble", "nx-match", "bogus"):
         frags(*o, "set-frags", "br0", mode)

@@ -11,7 +11,8 @@ besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
   and the offline ``ofp-print``;
 * ``ofctl_groups``: groups and meters;
 * ``ofctl_monitor``: ``packet-out``, ``monitor``, ``snoop``, ``ofp-parse``;
-* ``ofctl_pcap``: ``ofp-parse-pcap``.
+* ``ofctl_pcap``: ``ofp-parse-pcap``;
+* ``ofctl_tablemod``: ``mod-table``.
 
 Each command opens its connections and sends its messages in ovs-ofctl's
 order, so the xids drawn from the run's counter (``ofctl_swbase``) are the
@@ -33,6 +34,7 @@ from pyovs.cli.cmdline import Command, Fatal
 from pyovs.cli.ofctl_groups import GroupCommands
 from pyovs.cli.ofctl_monitor import MonitorCommands, parse_hex
 from pyovs.cli.ofctl_pcap import PcapCommands
+from pyovs.cli.ofctl_tablemod import TableModCommands
 from pyovs.cli.ofctl_usage import list_commands, usage
 from pyovs.openflow import codec
 from pyovs.openflow.act_wire import atoi, str_to_u16
@@ -97,7 +99,7 @@ def mod_port_config(word: str) -> tuple[int, int]:
     raise Fatal(f"unknown mod-port command '{word}'")
 
 
-class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands):
+class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands, TableModCommands):
     """Commands about the switch as a whole, and the offline ones."""
 
     def _needs(self, command: str, version: int) -> None:
@@ -422,4 +424,5 @@ class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands):
             *self.group_commands(),
             *self.monitor_commands(),
             *self.pcap_commands(),
+            *self.table_mod_commands(),
         ]
