@@ -175,8 +175,8 @@ def _mask_known(text: str) -> str:
       "?" (UINT64_MAX) in OVS, 0 in pyovs's dummy netdev, and OVS's dummy
       has custom statistics (1.4+) that pyovs's has not;
     * ``mod-port ... down`` turns the real netdev down, so its state becomes
-      LINK_DOWN; pyovs only records the config bit (no netdev hook reaches
-      ofproto from bridge.py).
+      LINK_DOWN; pyovs only records the config bit (bridge.py does not give
+      ``PortInfo.set_admin``).
     """
     text = _UNSUPPORTED.sub(r"\1=*", text)
     text = _CUSTOM.sub("", text)
@@ -490,8 +490,8 @@ def test_dummy_port_stats_unsupported_counters(fresh: Pair) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="mod-port down does not reach the netdev: "
-                   "PortInfo has no hook from vswitchd/bridge.py to turn it down, so the "
-                   "state stays LIVE where OVS reports LINK_DOWN")
+                   "vswitchd/bridge.py does not give PortInfo.set_admin (the hook ofproto "
+                   "calls on PORT_DOWN), so the state stays LIVE where OVS reports LINK_DOWN")
 def test_port_down_takes_the_link_down(fresh: Pair) -> None:
     compare(fresh, "-O", "OpenFlow10", "mod-port", "BR", "p2", "down")
     real, py = fresh.both("-O", "OpenFlow15", "dump-ports-desc", "BR", "2")

@@ -139,6 +139,7 @@ C_BUNDLES: Final = 1 << 9
 OFP10_ACTIONS: Final = 0xFFF  # every OpenFlow 1.0 action
 OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY = 0, 1, 2
 OFPPS_LINK_DOWN, OFPPS_LIVE = 1, 4
+OFPPC_PORT_DOWN: Final = 1
 OFPPF_10GB_FD, OFPPF_COPPER = 1 << 6, 1 << 11
 OFPR_NO_MATCH, OFPR_ACTION, OFPR_PACKET_OUT = 0, 1, 5
 OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_SLAVE = 0, 1, 2, 3
@@ -170,6 +171,9 @@ class PortInfo:
     speed_kbps: int = 10_000_000
     stats: Callable[[], PortStats] | None = None
     created: float = field(default_factory=time.monotonic)
+    set_admin: Callable[[bool], bool] | None = None
+    """Bring the device up (True) or down; returns whether its link is live then.
+    A port mod's PORT_DOWN goes through it (OVS ``netdev_turn_flags_on/off``)."""
 
     def phy(self) -> PhyPort:
         x = self.xport
@@ -538,9 +542,18 @@ class Ofproto:
             raise OFError(OFPErr.OFPPMFC_BAD_HW_ADDR)
         x = info.xport
         new = (x.config & ~pm.mask) | (pm.config & pm.mask)
-        if new != x.config:
-            x.config = new
-            self.port_changed(pm.port_no, conn)
+        if new == x.config:
+            return
+        toggled_down = (new ^ x.config) & OFPPC_PORT_DOWN
+        x.config = new
+        self.port_changed(pm.port_no, conn)
+        if toggled_down and info.set_admin is not None:
+            # As OVS: the config change is reported first, the link's new
+            # state when the device has followed.
+            live = info.set_admin(not new & OFPPC_PORT_DOWN)
+            if live != x.live:
+                x.live = live
+                self.port_changed(pm.port_no)
 
     def _packet_out(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
