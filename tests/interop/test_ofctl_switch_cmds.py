@@ -106,6 +106,9 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
     for setting in ("evict", "vacancy:10,90", "drop", "vacancy:90,10"):
         tables(*o, "mod-table", "br0", "2", setting)
     same(*o, "mod-table", "br0", "2", "novacancy")
+    names = _same_from(env, [], ("mod-table", "2", "name:"), ("dump-table-features",))
+    names(*o, "mod-table", "br0", "2", "name:lookup")
+    names(*o, "mod-table", "br0", "255", "name:x")
     frags = _same_from(env, [], ("set-frags", "normal"), ("get-frags",))
     for mode in ("drop", "reassemble", "nx-match", "bogus"):
         frags(*o, "set-frags", "br0", mode)

@@ -11,12 +11,14 @@ As ovs-ofctl (``ofctl_mod_table`` over OVS's ``parse_ofp_table_mod``):
   current description is fetched first (``fetch_table_desc``) so that the
   mod keeps the setting it does not change -- one exchange per table for
   ``all``;
-* renaming tables (``name:NAME``) needs the whole table-features set sent
-  back and is not provided: it fails with a message saying so.
+* ``name:NAME`` renames a table as ``change_table_name`` does: the switch's
+  table features are read, and sent back as a table-features request with
+  the one name changed (OpenFlow 1.5: only that table, as a MODIFY).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Final
 
 from pyovs.cli.cmdline import Command, Fatal
@@ -25,9 +27,11 @@ from pyovs.cli.ofctl_flowio import FlowVconn
 from pyovs.cli.ofctl_swbase import SwitchBase
 from pyovs.openflow import codec
 from pyovs.openflow.act_wire import parse_table
+from pyovs.openflow.codec import Message, Unparsed
+from pyovs.openflow.connection import Closed, Received, Reply
 from pyovs.openflow.ctext import str_to_int
 from pyovs.openflow.errors import ParseError
-from pyovs.openflow.msg_basic import TableDescRequest
+from pyovs.openflow.msg_basic import ErrorMsg, TableDescRequest, TableFeaturesRequest
 from pyovs.openflow.msg_stats import (
     MISS_CONTINUE,
     MISS_CONTROLLER,
@@ -39,11 +43,19 @@ from pyovs.openflow.msg_stats import (
 )
 from pyovs.openflow.msg_tabledesc import OFPTC14_EVICTION, OFPTC14_VACANCY_EVENTS
 from pyovs.openflow.msg_tabledesc import TableDescReply as _TableDescReply
+from pyovs.openflow.msg_tablefeatures import (
+    OFP13_TABLE_FEATURES,
+    TableFeatures,
+    TableFeaturesReply,
+)
 from pyovs.openflow.ofprint import ofp_to_string
 
 __all__ = ["TableModCommands", "parse_table_mod"]
 
 OFPTT_ALL: Final = 0xFF
+OFP_MAX_TABLE_NAME_LEN: Final = 32
+OFPSF_REQ_MORE: Final = 1
+TFC15_MODIFY: Final = 1
 OFPTT_MAX: Final = 0xFE
 _OF11_12: Final = (1 << 2) | (1 << 3)
 _OF14_15: Final = (1 << 5) | (1 << 6)
@@ -106,6 +118,47 @@ def parse_table_mod(table: str, setting: str, table_map: dict[str, int] | None =
     return tm, name, usable
 
 
+def _features_entry(t: TableFeatures, name: bytes | None, version: int, command: int,
+                    properties: bytes) -> bytes:
+    """``ofputil_append_table_features``: a table's entry rebuilt, properties as given."""
+    caps = 0
+    if version >= 5:
+        caps = (OFPTC14_EVICTION if t.eviction else 0) | (
+            OFPTC14_VACANCY_EVENTS if t.vacancy else 0)
+    raw_name = name if name is not None else t.name.encode()[:OFP_MAX_TABLE_NAME_LEN - 1]
+    return OFP13_TABLE_FEATURES.pack(
+        OFP13_TABLE_FEATURES.size + len(properties), t.table_id,
+        command if version >= 6 else 0, raw_name, t.metadata_match, t.metadata_write, caps,
+        t.max_entries) + properties
+
+
+class TableVconn(FlowVconn):
+    """A connection that can send a multipart request in several parts."""
+
+    def transact_parts(self, raw: str, entries: list[bytes]) -> list[Message]:
+        """``vconn_transact_multipart``: the entries in as few request parts as fit."""
+        parts: list[bytes] = []
+        for entry in entries:
+            if parts and 16 + len(parts[-1]) + len(entry) <= 0xFFFF:
+                parts[-1] += entry
+            else:
+                parts.append(entry)
+        xid = self.xids.next()
+        for i, body in enumerate(parts):
+            more = OFPSF_REQ_MORE if i < len(parts) - 1 else 0
+            self.conn.send_message(Message(self.version, xid, raw, Unparsed(body), more))
+        self._flush()
+        replies: list[Message] = []
+        while True:
+            for event in self._events():
+                if isinstance(event, (Reply, Received)) and event.message.xid == xid:
+                    replies.append(event.message)
+                    if not event.message.stats_flags & OFPSF_REQ_MORE:
+                        return replies
+                elif isinstance(event, Closed):
+                    raise Fatal(f"{self.name}: connection closed ({event.reason})")
+
+
 class TableModCommands(SwitchBase):
     """``mod-table``."""
 
@@ -147,12 +200,11 @@ class TableModCommands(SwitchBase):
             raise Fatal(f"table_mod '{setting}' requires one of the OpenFlow versions "
                         f"{version_names(usable)}")
         self.opts.versions &= usable
-        v = self._vconn(name)
+        v = TableVconn(name, self.opts.versions, self.xids)
         try:
             if new_name is not None:
-                raise Fatal("mod-table name: changing table names is not supported by "
-                            "pyovs-ofctl")
-            if not allowed & _OF14_15:
+                self._rename(v, tm.table_id, new_name)
+            elif not allowed & _OF14_15:
                 self._noreply(v, tm)
             elif tm.table_id == OFPTT_ALL:
                 for table_id in range(OFPTT_MAX):
@@ -163,6 +215,35 @@ class TableModCommands(SwitchBase):
                 self._noreply(v, self._with_desc(v, tm))
         finally:
             v.close()
+
+    def _rename(self, v: TableVconn, table_id: int, new_name: str) -> None:
+        """``change_table_name``: send the table features back with one name changed.
+
+        OpenFlow 1.5 can modify one table (``OFPTFC15_MODIFY`` without
+        properties); 1.3 and 1.4 need every table with all its properties,
+        split over as many request parts as 64 kB messages take.
+        """
+        tables: dict[int, TableFeatures] = {}
+        for m in v.transact(TableFeaturesRequest(b"")):
+            if not isinstance(m.body, TableFeaturesReply):
+                raise Fatal("received bad reply: " + ofp_to_string(codec.encode(m),
+                                                                  self.opts.verbosity + 1))
+            tables.update((t.table_id, t) for t in m.body.tables)
+        if table_id not in tables:
+            raise Fatal(f"switch does not have table {table_id}")
+        name = new_name.encode()[:OFP_MAX_TABLE_NAME_LEN - 1]
+        if v.version >= 6:
+            entries = [_features_entry(tables[table_id], name, v.version, TFC15_MODIFY,
+                                       b"")]
+        else:
+            entries = [_features_entry(t, name if t.table_id == table_id else None, v.version,
+                                       0, t.raw[OFP13_TABLE_FEATURES.size:])
+                       for _, t in sorted(tables.items())]
+        for reply in v.transact_parts("OFPST13_TABLE_FEATURES_REQUEST", entries):
+            if isinstance(reply.body, ErrorMsg):
+                sys.stdout.flush()
+                self._print_to("stderr", reply, self.opts.verbosity + 1)
+                raise Fatal("")
 
     def table_mod_commands(self) -> list[Command]:
         return [Command("mod-table", None, 3, 3, self.mod_table)]
