@@ -72,6 +72,10 @@ OFPPC_NO_PACKET_IN: Final = 1 << 6
 OFPR_NO_MATCH: Final = 0
 OFPR_ACTION: Final = 1
 OFPR_INVALID_TTL: Final = 2
+OFPR_EXPLICIT_MISS: Final = 6
+"""OVS-internal: sent by a table-miss flow (no_match from OpenFlow 1.3, action before)."""
+OFPR_IMPLICIT_MISS: Final = 7
+"""OVS-internal: no flow matched (the miss rule); no_match on the wire."""
 MAX_RESUBMITS: Final = 4096
 MAX_DEPTH: Final = 64
 VLAN_CFI: Final = 0x1000
@@ -187,6 +191,8 @@ class Xlate:
         self.groups_hit: list[tuple[Any, Any]] = []
         self.learns: list[tuple[FlowMod, int]] = []
         self.tpids: list[int] = []
+        self.rule: Any = None
+        """The rule whose actions are running."""
         """TPIDs of the tags push_vlan put on, outermost first (others: 0x8100)."""
 
     # -- helpers -------------------------------------------------------------
@@ -302,7 +308,8 @@ class Xlate:
         if rule is None:
             self.note(f"{table_id:2d}. No match.")
             if table_id == 0 and self.depth == 0 and self.br.table_miss_to_controller():
-                self.send_to_controller(OFPR_NO_MATCH, 0xFFFF, 0, b"", self.br.miss_send_len,
+                self.send_to_controller(OFPR_IMPLICIT_MISS, 0xFFFF, 0, b"",
+                                        self.br.miss_send_len,
                                         cookie=0xFFFFFFFFFFFFFFFF)
             else:
                 self.note("    drop")
@@ -311,7 +318,9 @@ class Xlate:
         self.rules.append(rule)
         self.note(f"{table_id:2d}. {_rule_text(rule)}")
         self.depth += 1
+        saved_rule, self.rule = self.rule, rule
         self.do_actions(rule.actions)
+        self.rule = saved_rule
         self.depth -= 1
         self.table_id = saved_table
 
@@ -467,9 +476,13 @@ class Xlate:
             self.detail("input port has no-packet-in")
             return
         self.commit()
+        rule = self.rule
+        if (reason == OFPR_ACTION and rule is not None and rule.priority == 0
+                and not rule.match):
+            reason = OFPR_EXPLICIT_MISS  # OVS xlate_controller_action: a table-miss flow
         rule_cookie = cookie
         if rule_cookie is None:
-            rule_cookie = self.rules[-1].cookie if self.rules else 0xFFFFFFFFFFFFFFFF
+            rule_cookie = rule.cookie if rule is not None else 0xFFFFFFFFFFFFFFFF
         meta = tuple((s, self.flow[s]) for s in ("in_port", "metadata", "regs", "tun_id",
                                                   "pkt_mark") if self.flow.get(s))
         self.actions.append(("userspace", PacketInRequest(
