@@ -106,6 +106,16 @@ def test_dumps_and_ports(env: dict[str, str], version: str) -> None:
     for setting in ("evict", "vacancy:10,90", "drop", "vacancy:90,10"):
         tables(*o, "mod-table", "br0", "2", setting)
     same(*o, "mod-table", "br0", "2", "novacancy")
+    tlv = _same_from(env, [("add-tlv-map", "{class=0xffff,type=0,len=4}->tun_metadata0")],
+                     ("del-tlv-map",), ("dump-tlv-map",))
+    for args in (("add-tlv-map", "br0", "{class=1,type=2,len=8}->tun_metadata1,"
+                  "{class=0x1,type=3,len=12}->tun_metadata2"),
+                 ("add-tlv-map", "br0", "{class=0xffff,type=0,len=4}->tun_metadata0"),
+                 ("add-tlv-map", "br0", "bogus"), ("dump-tlv-map", "br0"),
+                 ("del-tlv-map", "br0", "{class=0xffff,type=0,len=4}->tun_metadata0"),
+                 ("del-tlv-map", "br0", "{class=0xffff,type=0,len=4}->tun_metadata5"),
+                 ("del-tlv-map", "br0")):
+        tlv(*o, *args)
     names = _same_from(env, [], ("mod-table", "2", "name:"), ("dump-table-features",))
     names(*o, "mod-table", "br0", "2", "name:lookup")
     names(*o, "mod-table", "br0", "255", "name:x")

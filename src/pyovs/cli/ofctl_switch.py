@@ -12,7 +12,8 @@ besides its flow tables, as ``utilities/ovs-ofctl.c`` (OVS 3.1) does it:
 * ``ofctl_groups``: groups and meters;
 * ``ofctl_monitor``: ``packet-out``, ``monitor``, ``snoop``, ``ofp-parse``;
 * ``ofctl_pcap``: ``ofp-parse-pcap``;
-* ``ofctl_tablemod``: ``mod-table``.
+* ``ofctl_tablemod``: ``mod-table``;
+* ``ofctl_tlv``: ``add-tlv-map``, ``del-tlv-map``, ``dump-tlv-map``.
 
 Each command opens its connections and sends its messages in ovs-ofctl's
 order, so the xids drawn from the run's counter (``ofctl_swbase``) are the
@@ -35,6 +36,7 @@ from pyovs.cli.ofctl_groups import GroupCommands
 from pyovs.cli.ofctl_monitor import MonitorCommands, parse_hex
 from pyovs.cli.ofctl_pcap import PcapCommands
 from pyovs.cli.ofctl_tablemod import TableModCommands
+from pyovs.cli.ofctl_tlv import TlvCommands
 from pyovs.cli.ofctl_usage import list_commands, usage
 from pyovs.openflow import codec
 from pyovs.openflow.act_wire import atoi, str_to_u16
@@ -99,7 +101,8 @@ def mod_port_config(word: str) -> tuple[int, int]:
     raise Fatal(f"unknown mod-port command '{word}'")
 
 
-class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands, TableModCommands):
+class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands, TableModCommands,
+                     TlvCommands):
     """Commands about the switch as a whole, and the offline ones."""
 
     def _needs(self, command: str, version: int) -> None:
@@ -425,4 +428,5 @@ class SwitchCommands(GroupCommands, MonitorCommands, PcapCommands, TableModComma
             *self.monitor_commands(),
             *self.pcap_commands(),
             *self.table_mod_commands(),
+            *self.tlv_commands(),
         ]

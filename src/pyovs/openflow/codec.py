@@ -162,10 +162,11 @@ def _message_modules() -> tuple[ModuleType, ...]:
         msg_table,
         msg_tabledesc,
         msg_tablefeatures,
+        msg_tlv,
     )
     return (msg_basic, msg_async, msg_flow, msg_flowstats, msg_packet, msg_port, msg_group,
             msg_stats, msg_table, msg_queue, msg_bundle, msg_tabledesc, msg_forward, msg_ipfix,
-            msg_monitor, msg_tablefeatures, msg_ctflush)
+            msg_monitor, msg_tablefeatures, msg_ctflush, msg_tlv)
 
 
 def _build_codecs() -> dict[str, MsgCodec]:
