@@ -433,3 +433,30 @@ def test_monitor_detached(env: dict[str, str], tmp_path: Path) -> None:
         logs.append(log.read_text())
     assert logs[0] == logs[1]
     assert "NXT_PACKET_IN2 (OF1.3)" in logs[1]
+
+
+def test_monitor_resumes_paused_packets(env: dict[str, str], tmp_path: Path) -> None:
+    """``monitor ... resume`` sends a paused packet's continuation back (NXT_RESUME)."""
+    _run(REAL_OFCTL, env, "add-flow", "br0",
+         "priority=100,ip,actions=controller(pause),mod_nw_ttl:5")
+    logs = []
+    try:
+        for tool in (REAL_OFCTL, PYOVS_OFCTL):
+            log = tmp_path / f"{tool.name}.resume"
+            with log.open("w") as f:
+                proc = subprocess.Popen([str(tool), "monitor", "br0", "resume"], stderr=f,
+                                        env=env)
+            deadline = time.monotonic() + 20
+            while "NXT_RESUME" not in log.read_text():
+                assert time.monotonic() < deadline, "no packet was resumed"
+                _run(REAL_OFCTL, env, "packet-out", "br0",
+                     f"in_port=LOCAL packet={PACKET} actions=table")
+                time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+            text = _LOG_TIME.sub("TIME|", log.read_text())
+            first = text.index("NXT_PACKET_IN2")
+            logs.append(text[first:text.index("\n", text.index("send: NXT_RESUME")) + 1])
+    finally:
+        _run(REAL_OFCTL, env, "del-flows", "br0", "ip")
+    assert logs[0] == logs[1]

@@ -62,7 +62,7 @@ from pyovs.openflow.msg_basic import (
     SwitchConfig,
 )
 from pyovs.openflow.msg_monitor import FlowMonitorRequests, parse_flow_monitor_request
-from pyovs.openflow.msg_packet import PacketOut
+from pyovs.openflow.msg_packet import PacketIn, PacketOut
 from pyovs.openflow.ofprint import ofp_to_string
 
 __all__ = ["MonitorCommands", "eth_from_hex", "packet_in_format", "parse_hex",
@@ -157,6 +157,7 @@ class MonitorCommands(SwitchBase):
         pin_format = self._option("--packet-in-format")
         preferred = packet_in_format(pin_format) if pin_format is not None else None
         v = MonitorVconn(args[0], self.opts.versions, self.xids)
+        resume = False
         for arg in args[1:]:
             if arg[:1].isdigit():
                 config = self._config(v)
@@ -171,6 +172,12 @@ class MonitorCommands(SwitchBase):
                                     "probably doesn't support this flag)")
             elif arg.startswith("watch:"):
                 self._watch(v, args[0], arg[6:])
+            elif arg == "resume":
+                # (Undocumented, for testing, as in ovs-ofctl.)  Whole packets
+                # come to us so that paused ones can be resumed.
+                resume = True
+                config = self._config(v)
+                self._set_config(v, SwitchConfig(config.flags, 0xFFFF))
             else:
                 raise Fatal(f'{arg}: unsupported "monitor" argument')
         if preferred is not None:
@@ -178,7 +185,7 @@ class MonitorCommands(SwitchBase):
         elif (v.transact_multiple_noreply([v.encode(SetPacketInFormat(2))]) is not None
               and v.version == 1):
             v.transact_multiple_noreply([v.encode(SetPacketInFormat(1))])
-        self._monitor_loop(v, reply_to_echo=True)
+        self._monitor_loop(v, reply_to_echo=True, resume=resume)
 
     def _watch(self, v: MonitorVconn, name: str, text: str) -> None:
         """A ``watch:`` argument: a flow monitor request, its reply printed."""
@@ -214,7 +221,8 @@ class MonitorCommands(SwitchBase):
             v = MonitorVconn(name, self.opts.versions, self.xids, path)
         self._monitor_loop(v, reply_to_echo=False)
 
-    def _monitor_loop(self, v: MonitorVconn, reply_to_echo: bool) -> None:
+    def _monitor_loop(self, v: MonitorVconn, reply_to_echo: bool,
+                      resume: bool = False) -> None:
         """``monitor_vconn``: print what comes, serve the control socket, until told."""
         stamp = self._option("--timestamp") is not None
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -233,6 +241,17 @@ class MonitorCommands(SwitchBase):
             if reply_to_echo and msg is not None and isinstance(msg.body, EchoRequest):
                 v.send_message(Message(msg.version, msg.xid, "OFPT_ECHO_REPLY",
                                        EchoReply(msg.body.data)))
+            if resume and msg is not None and isinstance(msg.body, PacketIn) \
+                    and msg.body.continuation:
+                # ofputil_encode_resume: the packet-in back, xid 0.
+                pin = msg.body
+                back = Message(msg.version, 0, "NXT_RESUME", PacketIn(
+                    pin.packet, -1, pin.reason, pin.table_id, pin.cookie, pin.metadata,
+                    pin.buffer_id, pin.userdata, pin.continuation))
+                sys.stderr.write("send: " + ofp_to_string(codec.encode(back),
+                                                          self.opts.verbosity + 2))
+                sys.stderr.flush()
+                v.send_message(back)
 
         daemon = self._daemon()
         daemon.start()
