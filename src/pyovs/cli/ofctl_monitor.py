@@ -212,7 +212,7 @@ class MonitorCommands(SwitchBase):
         if ":" in name:
             v = MonitorVconn(name, self.opts.versions, self.xids)
         else:
-            rundir = os.environ.get("OVS_RUNDIR", "/var/run/openvswitch")
+            rundir = os.environ.get("OVS_RUNDIR") or "/var/run/openvswitch"
             for path in (name, f"{rundir}/{name}.snoop"):
                 if os.path.exists(path):
                     break

@@ -233,8 +233,8 @@ def list_commands(commands: Collection[str]) -> str:
 
 def usage(program: str, commands: Collection[str]) -> str:
     """The help text for ``program`` with the commands in ``commands``."""
-    rundir = os.environ.get("OVS_RUNDIR", "/var/run/openvswitch")
-    logdir = os.environ.get("OVS_LOGDIR", "/var/log/openvswitch")
+    rundir = os.environ.get("OVS_RUNDIR") or "/var/run/openvswitch"
+    logdir = os.environ.get("OVS_LOGDIR") or "/var/log/openvswitch"
     lines = [f"{program}: OpenFlow switch management utility",
              f"usage: {program} [OPTIONS] COMMAND [ARG...]", ""]
     lines += [text for command, text in _COMMAND_LINES
