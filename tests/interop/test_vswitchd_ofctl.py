@@ -401,6 +401,23 @@ def test_flow_monitors(fresh: Pair, version: str, watch: str) -> None:
     assert py == real
 
 
+@pytest.mark.parametrize("version", ("OpenFlow13", "OpenFlow14", "OpenFlow15"))
+def test_table_names_through_table_features(fresh: Pair, version: str) -> None:
+    """``mod-table N name:X`` sends the table features back with a name changed."""
+    try:
+        compare(fresh, "-O", version, "mod-table", "BR", "1", "name:first")
+        compare(fresh, "-O", version, "mod-table", "BR", "2", "name:second")
+        compare(fresh, "-O", "OpenFlow10", "dump-tables", "BR")
+        compare(fresh, "-O", version, "add-flow", "BR", "table=second,actions=drop")
+        compare(fresh, "-O", version, "--names", "dump-flows", "BR")
+        compare(fresh, "-O", version, "mod-table", "BR", "1", "name:")
+        compare(fresh, "-O", "OpenFlow10", "dump-tables", "BR")
+    finally:
+        for sw in (fresh.real, fresh.py):
+            for table in ("1", "2"):
+                sw.ofctl("-O", "OpenFlow15", "mod-table", fresh.bridge, table, "name:")
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_nicira_extensions(fresh: Pair, version: str) -> None:
     """IPFIX statistics (none configured), conntrack flushes, the TLV map."""

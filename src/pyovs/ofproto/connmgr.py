@@ -40,8 +40,9 @@ from pyovs.openflow.connection import (
     error_reply,
 )
 from pyovs.openflow.errors import OFError, OFPErr
-from pyovs.openflow.msg_basic import EchoRequest, SwitchConfig
+from pyovs.openflow.msg_basic import EchoRequest, SwitchConfig, TableFeaturesRequest
 from pyovs.openflow.msg_flowstats import FlowStatsReply
+from pyovs.openflow.msg_monitor import FlowMonitorRequests
 from pyovs.openflow.msg_packet import PacketIn
 
 from .bundles import BundleFailed
@@ -64,6 +65,7 @@ PROTOCOL_VERSIONS: Final = {"OpenFlow10": 1, "OpenFlow11": 2, "OpenFlow12": 3,
                             "OpenFlow13": 4, "OpenFlow14": 5, "OpenFlow15": 6}
 DEFAULT_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
 FLOWS_PER_PART: Final = 100
+OFPSF_REQ_MORE: Final = 1
 HELLO_WAIT: Final = 0.5
 """Seconds a management connection waits for the client's hello before sending ours."""
 OFPR_NO_MATCH, OFPR_ACTION, OFPR_ACTION_SET, OFPR_GROUP, OFPR_PACKET_OUT = 0, 1, 3, 4, 5
@@ -127,6 +129,8 @@ class _Channel:
         self.state.miss_send_len = 0 if service else 128
         self.state.send = self.send_async
         self.probe = probe
+        self._partial: dict[int, list[Message]] = {}
+        """Parts of multipart requests still coming, by xid."""
 
     def flush(self) -> None:
         data = self.conn.data_to_send()
@@ -209,6 +213,15 @@ class _Channel:
 
     def dispatch(self, msg: Message, data: bytes = b"") -> None:
         ofp = self.mgr.ofproto
+        if msg.raw_type.is_stats and msg.raw_type.is_request:
+            # A request in several parts (OFPSF_REQ_MORE) is handled whole, as
+            # OVS's multipart assembler does.
+            if msg.stats_flags & OFPSF_REQ_MORE:
+                self._partial.setdefault(msg.xid, []).append(msg)
+                return
+            parts = self._partial.pop(msg.xid, None)
+            if parts:
+                msg = _assemble([*parts, msg])
 
         def reply(body: Body) -> None:
             if isinstance(body, SwitchConfig):
@@ -247,6 +260,21 @@ class _Channel:
             log.exception("%s: error handling %s", ofp.name, msg.raw)
             self.conn.send_raw(error_reply(OFPErr.OFPBRC_EPERM, msg.version, msg.xid,
                                            data or codec.encode(msg)))
+
+
+def _assemble(parts: list[Message]) -> Message:
+    """One request from its parts: table features and flow monitors concatenate."""
+    last = parts[-1]
+    bodies = [p.body for p in parts]
+    features = [b for b in bodies if isinstance(b, TableFeaturesRequest)]
+    if len(features) == len(parts):
+        data = b"".join(b.data for b in features)
+        return replace(last, body=TableFeaturesRequest(data), stats_flags=0)
+    monitors = [b for b in bodies if isinstance(b, FlowMonitorRequests)]
+    if len(monitors) == len(parts):
+        merged = tuple(m for b in monitors for m in b.monitors)
+        return replace(last, body=FlowMonitorRequests(merged), stats_flags=0)
+    return last
 
 
 class ConnMgr:

@@ -116,6 +116,7 @@ from pyovs.openflow.msg_tabledesc import (
     TableDesc,
     TableDescReply,
 )
+from pyovs.openflow.msg_tlv import TlvMap, TlvTableMod, TlvTableReply
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
 from pyovs.openflow.tablefeatures import table_features_parts, table_stats_features
 
@@ -433,14 +434,60 @@ class Ofproto:
                         reply: Callable[[Body], None]) -> None:
         assert isinstance(msg.body, TableFeaturesRequest)
         if msg.body.data:
-            # Changing table features: OVS accepts only what it already has;
-            # pyovs does not decode them, so it refuses them all.
-            raise OFError(OFPErr.OFPTFFC_EPERM)
+            self._change_table_features(msg.version, msg.body.data)
         visible = [t for t in self.tables.tables if not t.hidden]
         names = {t.table_id: t.name for t in visible if t.name}
         limits = {t.table_id: min(t.max_flows, 1_000_000) for t in visible}
         parts = table_features_parts(msg.version, len(visible), names, limits)
         reply(Multipart(tuple(Unparsed(p) for p in parts)))
+
+    def _change_table_features(self, version: int, data: bytes) -> None:
+        """OVS ``handle_table_features_change``: only table names may change.
+
+        Every other feature is fixed (a request asking for what the table
+        features reply offers is accepted); ``max_entries`` may not change.
+        REPLACE (before 1.5, always) must name every table; MODIFY (1.5)
+        keeps the tables it does not name.
+        """
+        new: dict[int, tuple[str, int]] = {}
+        command = 0
+        off = 0
+        while off < len(data):
+            if len(data) - off < 64:
+                raise OFError(OFPErr.OFPBRC_BAD_LEN)
+            length, table_id, tf_command = struct.unpack_from("!HBB", data, off)
+            if length < 64 or off + length > len(data):
+                raise OFError(OFPErr.OFPBRC_BAD_LEN)
+            if not new and version >= 6:
+                command = tf_command
+            if table_id in new:
+                raise OFError(OFPErr.NXTFFC_DUP_TABLE)
+            name = data[off + 8:off + 40].split(b"\0", 1)[0].decode("latin-1")
+            max_entries = struct.unpack_from("!I", data, off + 60)[0]
+            new[table_id] = (name, max_entries)
+            off += length
+        tables = self.tables.tables
+        for t in tables:
+            if t.hidden:
+                if t.table_id in new:
+                    raise OFError(OFPErr.OFPTFFC_EPERM)
+                new[t.table_id] = (t.name, min(t.max_flows, 1_000_000))
+        if command in (2, 3):  # OFPTFC15_ENABLE, OFPTFC15_DISABLE
+            raise OFError(OFPErr.OFPTFFC_EPERM)
+        if command == 1:  # OFPTFC15_MODIFY
+            for t in tables:
+                new.setdefault(t.table_id, (t.name, min(t.max_flows, 1_000_000)))
+        n = 0
+        while n in new:
+            n += 1
+        if n != len(tables) or len(new) != n:
+            raise OFError(OFPErr.OFPTFFC_TOO_MANY if n > len(tables) else OFPErr.OFPTFFC_EPERM)
+        for t in tables:
+            if new[t.table_id][1] != min(t.max_flows, 1_000_000):
+                raise OFError(OFPErr.OFPTFFC_EPERM)
+        for t in tables:
+            if not t.hidden:
+                t.name = new[t.table_id][0]
 
     def _table_desc(self, conn: OfConnState, msg: Message, reply: Callable[[Body], None]
                     ) -> None:
@@ -688,57 +735,40 @@ def _ipfix_stats(self: Ofproto, conn: OfConnState, msg: Message,
 
 
 NXTTMC_ADD, NXTTMC_DELETE, NXTTMC_CLEAR = 0, 1, 2
-TLV_MAP: Final = struct.Struct("!HBBH2x")
-"""option_class, option_type, option_len, index."""
-TUN_METADATA_NUM_OPTS, TUN_METADATA_TOT_OPT_SIZE, TLV_MAX_OPT_SIZE = 64, 256, 124
+TUN_METADATA_NUM_OPTS, TUN_METADATA_TOT_OPT_SIZE = 64, 256
 
 
 def _tlv_table_mod(self: Ofproto, conn: OfConnState, msg: Message,
                    reply: Callable[[Body], None]) -> None:
-    """OVS ``tun_metadata_table_mod`` with ``ofputil_decode_tlv_table_mod``'s checks.
+    """OVS ``tun_metadata_table_mod`` (the library has made the decoding checks).
 
     Options are laid out in 256 bytes of option space in 4-byte units; a
     mapping may be split across free gaps, so it fits while the total does.
     """
-    assert isinstance(msg.body, Unparsed)
+    assert isinstance(msg.body, TlvTableMod)
     if conn.role == OFPCR_ROLE_SLAVE:
         raise OFError(OFPErr.OFPBRC_IS_SECONDARY)
-    data = msg.body.data
-    command = struct.unpack_from("!H", data)[0]
-    if command > NXTTMC_CLEAR:
-        raise OFError(OFPErr.NXTTMFC_BAD_COMMAND)
-    maps = []
-    for off in range(8, len(data), TLV_MAP.size):
-        opt_class, opt_type, opt_len, index = TLV_MAP.unpack_from(data, off)
-        if opt_len % 4 or opt_len > TLV_MAX_OPT_SIZE:
-            raise OFError(OFPErr.NXTTMFC_BAD_OPT_LEN)
-        if index >= TUN_METADATA_NUM_OPTS:
-            raise OFError(OFPErr.NXTTMFC_BAD_FIELD_IDX)
-        maps.append((index, opt_class, opt_type, opt_len))
-    table = dict(self.tlv_map)
-    if command == NXTTMC_CLEAR:
-        table.clear()
-    for index, opt_class, opt_type, opt_len in maps:
-        if command == NXTTMC_DELETE:
-            table.pop(index, None)
+    table = {} if msg.body.command == NXTTMC_CLEAR else dict(self.tlv_map)
+    for m in msg.body.mappings:
+        if msg.body.command == NXTTMC_DELETE:
+            table.pop(m.index, None)
             continue
-        if index in table:
+        if msg.body.command != NXTTMC_ADD:
+            continue
+        if m.index in table:
             raise OFError(OFPErr.NXTTMFC_ALREADY_MAPPED)
-        if any(c == opt_class and t == opt_type for c, t, _ in table.values()):
+        if any(c == m.option_class and t == m.option_type for c, t, _ in table.values()):
             raise OFError(OFPErr.NXTTMFC_DUP_ENTRY)
-        if sum(n for _, _, n in table.values()) + opt_len > TUN_METADATA_TOT_OPT_SIZE:
+        if sum(n for _, _, n in table.values()) + m.option_len > TUN_METADATA_TOT_OPT_SIZE:
             raise OFError(OFPErr.NXTTMFC_TABLE_FULL)
-        table[index] = (opt_class, opt_type, opt_len)
+        table[m.index] = (m.option_class, m.option_type, m.option_len)
     self.tlv_map = table
 
 
 def _tlv_table_request(self: Ofproto, conn: OfConnState, msg: Message,
                        reply: Callable[[Body], None]) -> None:
-    out = struct.pack("!IH10x", TUN_METADATA_TOT_OPT_SIZE, TUN_METADATA_NUM_OPTS)
-    for index in sorted(self.tlv_map):
-        opt_class, opt_type, opt_len = self.tlv_map[index]
-        out += TLV_MAP.pack(opt_class, opt_type, opt_len, index)
-    reply(RawReply("NXT_TLV_TABLE_REPLY", Unparsed(out)))
+    maps = tuple(TlvMap(*self.tlv_map[index], index) for index in sorted(self.tlv_map))
+    reply(TlvTableReply(TUN_METADATA_TOT_OPT_SIZE, TUN_METADATA_NUM_OPTS, maps))
 
 
 _Handler = Callable[[Ofproto, OfConnState, "Message", Callable[["Body"], None]], None]
@@ -754,6 +784,7 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     TableStatsRequest: Ofproto._table_stats,
     TableFeaturesRequest: Ofproto._table_features,
     CtFlushZone: _ct_flush,
+    TlvTableMod: _tlv_table_mod,
     CtFlush: _ct_flush,
     GetAsyncRequest: asyncconfig.get_async,
     AsyncConfig: asyncconfig.set_async,
@@ -787,7 +818,6 @@ _RAW_HANDLERS: Final[dict[str, _Handler]] = {
     # Requests whose bodies pyovs's library keeps as bytes.
     "NXST_IPFIX_BRIDGE_REQUEST": _ipfix_stats,
     "NXST_IPFIX_FLOW_REQUEST": _ipfix_stats,
-    "NXT_TLV_TABLE_MOD": _tlv_table_mod,
     "NXT_TLV_TABLE_REQUEST": _tlv_table_request,
 }
 _WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod, TableMod,
