@@ -10,6 +10,7 @@ reply's shape.  The byte-level truth is the real switch
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 import pytest
@@ -124,11 +125,22 @@ def test_table_features_reply_parts_fit_in_messages() -> None:
     assert all(16 + len(p) <= 0xFFFF for p in table_features_parts(4, 254))
 
 
-def test_table_features_cannot_be_changed() -> None:
+def _features_entry(table_id: int, name: bytes, max_entries: int = 1_000_000) -> bytes:
+    return struct.pack("!HBB4x32sQQII", 64, table_id, 0, name, 2**64 - 1, 2**64 - 1, 0,
+                       max_entries)
+
+
+def test_table_features_requests_rename_tables_only() -> None:
     br = _bridge()
     conn, _ = _conn(br)
-    with pytest.raises(OFError) as e:
-        _ask(br, conn, TableFeaturesRequest(b"\0" * 64))
-    assert e.value.error is OFPErr.OFPTFFC_EPERM
+    every = b"".join(_features_entry(i, b"t%d" % i) for i in range(254))
+    _ask(br, conn, TableFeaturesRequest(every))
+    assert br.tables.tables[7].name == "t7"
+    for bad, error in ((_features_entry(0, b"x"), OFPErr.OFPTFFC_EPERM),  # not every table
+                       (every + _features_entry(0, b"x"), OFPErr.NXTFFC_DUP_TABLE),
+                       (_features_entry(0, b"x", 5) + every[64:], OFPErr.OFPTFFC_EPERM)):
+        with pytest.raises(OFError) as e:
+            _ask(br, conn, TableFeaturesRequest(bad))
+        assert e.value.error is error
 
 
