@@ -751,3 +751,18 @@ def _delete_all(version: int) -> bytes:
         return match + struct.pack("!QHHHHIHH", 0, 3, 0, 0, 0, 0xFFFFFFFF, 0xFFFF, 0)
     return struct.pack("!QQBBHHHIIIH2x", 0, 0, 0xFF, 3, 0, 0, 0, 0xFFFFFFFF, 0xFFFFFFFF,
                        0xFFFFFFFF, 0) + _MATCH_ANY
+
+
+def test_long_flow_dumps_are_cut_where_ovs_cuts_them(fresh: Pair, tmp_path: Path) -> None:
+    """A flow stats reply is split into parts of at most 64 kB, entry by entry, as OVS does."""
+    flows = tmp_path / "flows.txt"
+    flows.write_text("".join(f"priority={i % 7 + 1},tcp,tp_dst={i},actions=output:{i % 3 + 1}\n"
+                             for i in range(1, 1501)))
+    compare(fresh, "-O", "OpenFlow13", "add-flows", "BR", str(flows))
+    request = struct.pack("!B3xII4xQQ", 0xFF, 0xFFFFFFFF, 0xFFFFFFFF, 0, 0) + _MATCH_ANY
+    sizes = []
+    for sw in (fresh.real, fresh.py):
+        parts = openflow_multipart(sw.dir / f"{fresh.bridge}.mgmt", 4, 1, request)
+        sizes.append([len(p) for p in parts])
+    assert len(sizes[0]) > 1
+    assert sizes[1] == sizes[0]

@@ -30,7 +30,7 @@ from typing import Final
 
 from pyovs import dirs, streams
 from pyovs.openflow import codec
-from pyovs.openflow.codec import Body, Message
+from pyovs.openflow.codec import Body, Message, stats_reply_raw
 from pyovs.openflow.connection import (
     ALL_VERSIONS,
     Closed,
@@ -41,7 +41,7 @@ from pyovs.openflow.connection import (
 )
 from pyovs.openflow.errors import OFError, OFPErr
 from pyovs.openflow.msg_basic import EchoRequest, SwitchConfig, TableFeaturesRequest
-from pyovs.openflow.msg_flowstats import FlowStatsReply
+from pyovs.openflow.msg_flowstats import FlowStats, FlowStatsReply
 from pyovs.openflow.msg_monitor import FlowMonitorRequests
 from pyovs.openflow.msg_packet import PacketIn
 
@@ -64,7 +64,7 @@ OFP_PORT: Final = 6653
 PROTOCOL_VERSIONS: Final = {"OpenFlow10": 1, "OpenFlow11": 2, "OpenFlow12": 3,
                             "OpenFlow13": 4, "OpenFlow14": 5, "OpenFlow15": 6}
 DEFAULT_VERSIONS: Final = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6)
-FLOWS_PER_PART: Final = 100
+MAX_MESSAGE: Final = 0xFFFF
 OFPSF_REQ_MORE: Final = 1
 HELLO_WAIT: Final = 0.5
 """Seconds a management connection waits for the client's hello before sending ours."""
@@ -235,11 +235,10 @@ class _Channel:
                 for n, piece in enumerate(body.parts, 1):
                     self.conn.reply(msg, piece, more=n < len(body.parts))
                 return
-            if isinstance(body, FlowStatsReply) and len(body.flows) > FLOWS_PER_PART:
-                flows = body.flows
-                for i in range(0, len(flows), FLOWS_PER_PART):
-                    part = flows[i:i + FLOWS_PER_PART]
-                    self.conn.reply(msg, FlowStatsReply(part), more=i + FLOWS_PER_PART < len(flows))
+            if isinstance(body, FlowStatsReply) and len(body.flows) > 1:
+                parts = _flow_stats_parts(msg, body)
+                for n, part in enumerate(parts, 1):
+                    self.conn.reply(msg, part, more=n < len(parts))
                 return
             self.conn.reply(msg, body)
 
@@ -260,6 +259,35 @@ class _Channel:
             log.exception("%s: error handling %s", ofp.name, msg.raw)
             self.conn.send_raw(error_reply(OFPErr.OFPBRC_EPERM, msg.version, msg.xid,
                                            data or codec.encode(msg)))
+
+
+def _flow_stats_parts(request: Message, reply: FlowStatsReply) -> list[FlowStatsReply]:
+    """A flow stats reply cut as OVS's ``ofpmp_postappend`` cuts it.
+
+    Entries are appended while the message stays within 65535 bytes; the
+    entry that would pass it starts the next part.
+    """
+    raw = stats_reply_raw(request.raw_type, request.version)
+
+    def size(flows: tuple[FlowStats, ...]) -> int:
+        return len(codec.encode(Message(request.version, request.xid, raw,
+                                        FlowStatsReply(flows))))
+
+    empty = size(())
+    entries = [(fs, size((fs,)) - empty) for fs in reply.flows]
+    if empty + sum(n for _, n in entries) <= MAX_MESSAGE:
+        return [reply]
+    parts: list[FlowStatsReply] = []
+    current: list[FlowStats] = []
+    used = empty
+    for fs, n in entries:
+        if current and used + n > MAX_MESSAGE:
+            parts.append(FlowStatsReply(tuple(current)))
+            current, used = [], empty
+        current.append(fs)
+        used += n
+    parts.append(FlowStatsReply(tuple(current)))
+    return parts
 
 
 def _assemble(parts: list[Message]) -> Message:
