@@ -8,7 +8,15 @@ stdout and stderr.  The scenarios cover what a user types most: add-flow
 with many matches and actions, dump-flows (with a filter), del-flows (also
 ``--strict``), dump-aggregate, dump-tables, show, dump-ports,
 dump-ports-desc, add-group/dump-groups, packet-out and mod-port, and the
-error replies for requests a switch must refuse.
+error replies for requests a switch must refuse -- and beyond: bundles,
+queues, table descriptions and names, the TLV map, ``monitor`` (packet-ins,
+flow removals, port status, flow monitors), in every version 1.0-1.5.
+
+Below the CLI, a ``struct``-only controller (``switch_peers.RawController``)
+holds byte-for-byte conversations with both switches over a controller
+connection (roles, async configuration, errors, packet-outs and the
+packet-ins they cause), and the table features, table statistics and long
+flow dumps are compared as raw replies.
 
 Masks (``_mask``), each for a difference that is not pyovs's to remove:
 

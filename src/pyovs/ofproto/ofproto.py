@@ -116,11 +116,11 @@ from pyovs.openflow.msg_tabledesc import (
     TableDesc,
     TableDescReply,
 )
-from pyovs.openflow.msg_tlv import TlvMap, TlvTableMod, TlvTableReply
+from pyovs.openflow.msg_tlv import TlvTableMod
 from pyovs.openflow.ports import OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
 from pyovs.openflow.tablefeatures import table_features_parts, table_stats_features
 
-from . import asyncconfig, bundles, monitors
+from . import asyncconfig, bundles, monitors, nicira
 from .bundles import Bundle, conn_flow_mod, packet_out_in_port
 from .flowtable import OFPROTO_EVICTION_FLAGS, FlowTables, Rule
 from .normal import MacTable
@@ -723,54 +723,6 @@ def _full(slot: str) -> int:
     return (1 << SLOT_BITS[slot]) - 1
 
 
-def _ct_flush(self: Ofproto, conn: OfConnState, msg: Message,
-              reply: Callable[[Body], None]) -> None:
-    """pyovs's datapath keeps no connection-tracking state: nothing to flush."""
-
-
-def _ipfix_stats(self: Ofproto, conn: OfConnState, msg: Message,
-                 reply: Callable[[Body], None]) -> None:
-    """pyovs does no IPFIX sampling: OVS's answer for a bridge without IPFIX."""
-    raise OFError(OFPErr.NXST_NOT_CONFIGURED)
-
-
-NXTTMC_ADD, NXTTMC_DELETE, NXTTMC_CLEAR = 0, 1, 2
-TUN_METADATA_NUM_OPTS, TUN_METADATA_TOT_OPT_SIZE = 64, 256
-
-
-def _tlv_table_mod(self: Ofproto, conn: OfConnState, msg: Message,
-                   reply: Callable[[Body], None]) -> None:
-    """OVS ``tun_metadata_table_mod`` (the library has made the decoding checks).
-
-    Options are laid out in 256 bytes of option space in 4-byte units; a
-    mapping may be split across free gaps, so it fits while the total does.
-    """
-    assert isinstance(msg.body, TlvTableMod)
-    if conn.role == OFPCR_ROLE_SLAVE:
-        raise OFError(OFPErr.OFPBRC_IS_SECONDARY)
-    table = {} if msg.body.command == NXTTMC_CLEAR else dict(self.tlv_map)
-    for m in msg.body.mappings:
-        if msg.body.command == NXTTMC_DELETE:
-            table.pop(m.index, None)
-            continue
-        if msg.body.command != NXTTMC_ADD:
-            continue
-        if m.index in table:
-            raise OFError(OFPErr.NXTTMFC_ALREADY_MAPPED)
-        if any(c == m.option_class and t == m.option_type for c, t, _ in table.values()):
-            raise OFError(OFPErr.NXTTMFC_DUP_ENTRY)
-        if sum(n for _, _, n in table.values()) + m.option_len > TUN_METADATA_TOT_OPT_SIZE:
-            raise OFError(OFPErr.NXTTMFC_TABLE_FULL)
-        table[m.index] = (m.option_class, m.option_type, m.option_len)
-    self.tlv_map = table
-
-
-def _tlv_table_request(self: Ofproto, conn: OfConnState, msg: Message,
-                       reply: Callable[[Body], None]) -> None:
-    maps = tuple(TlvMap(*self.tlv_map[index], index) for index in sorted(self.tlv_map))
-    reply(TlvTableReply(TUN_METADATA_TOT_OPT_SIZE, TUN_METADATA_NUM_OPTS, maps))
-
-
 _Handler = Callable[[Ofproto, OfConnState, "Message", Callable[["Body"], None]], None]
 _HANDLERS: Final[dict[type, _Handler]] = {
     FeaturesRequest: Ofproto._features,
@@ -783,9 +735,9 @@ _HANDLERS: Final[dict[type, _Handler]] = {
     AggregateStatsRequest: Ofproto._flow_stats,
     TableStatsRequest: Ofproto._table_stats,
     TableFeaturesRequest: Ofproto._table_features,
-    CtFlushZone: _ct_flush,
-    TlvTableMod: _tlv_table_mod,
-    CtFlush: _ct_flush,
+    CtFlushZone: nicira.ct_flush,
+    TlvTableMod: nicira.tlv_table_mod,
+    CtFlush: nicira.ct_flush,
     GetAsyncRequest: asyncconfig.get_async,
     AsyncConfig: asyncconfig.set_async,
     FlowMonitorRequests: monitors.request,
@@ -816,9 +768,9 @@ _HANDLERS: Final[dict[type, _Handler]] = {
 }
 _RAW_HANDLERS: Final[dict[str, _Handler]] = {
     # Requests whose bodies pyovs's library keeps as bytes.
-    "NXST_IPFIX_BRIDGE_REQUEST": _ipfix_stats,
-    "NXST_IPFIX_FLOW_REQUEST": _ipfix_stats,
-    "NXT_TLV_TABLE_REQUEST": _tlv_table_request,
+    "NXST_IPFIX_BRIDGE_REQUEST": nicira.ipfix_stats,
+    "NXST_IPFIX_FLOW_REQUEST": nicira.ipfix_stats,
+    "NXT_TLV_TABLE_REQUEST": nicira.tlv_table_request,
 }
 _WRITES: Final = frozenset({FlowMod, PacketOut, PortMod, GroupMod, MeterMod, TableMod,
                             BundleCtrl, BundleAdd})
