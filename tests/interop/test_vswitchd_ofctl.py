@@ -528,9 +528,6 @@ def test_dummy_port_stats_unsupported_counters(fresh: Pair) -> None:
     compare(fresh, "-O", "OpenFlow13", "dump-ports", "BR", "1", known=False)
 
 
-@pytest.mark.xfail(strict=True, reason="mod-port down does not reach the netdev: "
-                   "vswitchd/bridge.py does not give PortInfo.set_admin (the hook ofproto "
-                   "calls on PORT_DOWN), so the state stays LIVE where OVS reports LINK_DOWN")
 def test_port_down_takes_the_link_down(fresh: Pair) -> None:
     compare(fresh, "-O", "OpenFlow10", "mod-port", "BR", "p2", "down")
     real, py = fresh.both("-O", "OpenFlow15", "dump-ports-desc", "BR", "2")
@@ -538,8 +535,6 @@ def test_port_down_takes_the_link_down(fresh: Pair) -> None:
     assert "LINK_DOWN" in py[1]
 
 
-@pytest.mark.xfail(strict=True, reason="vswitchd/bridge.py replicates Flow_Table but does not "
-                   "apply Bridge:flow_tables (table names, flow_limit) to the OpenFlow tables")
 def test_flow_table_names_and_limits(fresh: Pair) -> None:
     try:
         for sw in (fresh.real, fresh.py):

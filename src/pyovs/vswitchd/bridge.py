@@ -52,6 +52,7 @@ __all__ = ["Reconciler"]
 log = logging.getLogger("bridge")
 
 DATAPATH_TYPES: Final = ("netdev", "system")
+DEFAULT_FLOW_LIMIT: Final = 0xFFFFFFFF
 IFACE_TYPES: Final = ("dummy", "internal", "patch", "system", "tap")
 OFPPF_10MB_FD, OFPPF_10GB_FD, OFPPF_COPPER = 1 << 1, 1 << 6, 1 << 11
 LINK_FEATURES: Final = {
@@ -85,6 +86,8 @@ class BridgeState:
     fail_mode: str = "standalone"
     controllers: tuple[str, ...] = ()
     has_normal_flow: bool = False
+    configured_tables: set[int] = field(default_factory=set)
+    """Tables that Bridge:flow_tables configured (reset when they leave it)."""
 
 
 def _stable_mac(name: str) -> int:
@@ -187,6 +190,7 @@ class Reconciler:
             state.fail_mode = fail_mode
             state.has_normal_flow = want_normal
         self.update_fail_open(state)
+        self._configure_tables(state, row)
         # Ports and interfaces.
         ports = self._rows("Port")
         ifaces = self._rows("Interface")
@@ -204,6 +208,29 @@ class Reconciler:
                 self._close_iface(state, state.ifaces.pop(name))
         for name, (prow, irow) in sorted(wanted.items(), key=lambda kv: kv[0] != state.name):
             self._configure_iface(state, name, prow, irow)
+
+    def _configure_tables(self, state: BridgeState, row: Row) -> None:
+        """Bridge:flow_tables -> each OpenFlow table's name and flow limit (OVS's
+        ``bridge_configure_tables``); a table without a Flow_Table row gets the defaults."""
+        flow_tables = self._rows("Flow_Table")
+        config: dict[int, Row] = {}
+        for table_id, ref in as_map(row, "flow_tables").items():
+            ft = flow_tables.get(ref)
+            if ft is not None and isinstance(table_id, int):
+                config[table_id] = ft
+        tables = state.ofproto.tables.tables
+        for table_id in set(config) | set(state.configured_tables):
+            if table_id >= len(tables):
+                continue
+            ft = config.get(table_id, {})
+            table = tables[table_id]
+            name = scalar(ft, "name", "") or ""
+            limit = scalar(ft, "flow_limit")
+            if (table.name, table.max_flows) != (name, DEFAULT_FLOW_LIMIT if limit is None
+                                                  else limit):
+                table.name = name
+                table.max_flows = DEFAULT_FLOW_LIMIT if limit is None else limit
+        state.configured_tables = set(config)
 
     def _configure_iface(self, state: BridgeState, name: str, prow: Row, irow: Row) -> None:
         ofp = state.ofproto
@@ -287,8 +314,8 @@ class Reconciler:
         xport = XPort(ofport, name, odp, live=st.carrier and st.admin_up)
         curr, speed = LINK_FEATURES.get(netdev.kind, (0, 0))
         ofp.add_port(PortInfo(xport, hw_addr=int.from_bytes(st.mac, "big"), curr=curr,
-                              speed_kbps=speed,
-                              stats=_stats_reader(netdev)))
+                              speed_kbps=speed, stats=_stats_reader(netdev),
+                              set_admin=_admin_switch(netdev)))
         return iface
 
     def _close_iface(self, state: BridgeState, iface: Iface) -> None:
@@ -484,6 +511,19 @@ def _parse_mac(text: str) -> int | None:
 
 def _mac_text(mac: int) -> str:
     return ":".join(f"{b:02x}" for b in mac.to_bytes(6, "big"))
+
+
+def _admin_switch(netdev: Netdev) -> Any:
+    """A port mod's PORT_DOWN: the device goes down (or up); is its link live then?"""
+    def switch(up: bool) -> bool:
+        try:
+            netdev.set_admin_up(up)
+        except OSError as e:
+            log.warning("%s: cannot set the device %s: %s", netdev.name,
+                        "up" if up else "down", e)
+        st = netdev.status()
+        return st.admin_up and st.carrier
+    return switch
 
 
 def _stats_reader(netdev: Netdev) -> Any:
