@@ -231,9 +231,10 @@ CASES = (
           "mod_vlan_vid:6,output:3",),
          (("p1", "udp"),)),
     Case("mpls", ("ip,in_port=1,actions=push_mpls:0x8847,set_field:77->mpls_label,output:2",),
-         (("p1", "udp"),),
-         xfail="xlate.py: push_mpls emits no push_mpls datapath action (only "
-               "set(mpls(label=77,...))), so the frame leaves unchanged as IPv4"),
+         (("p1", "udp"),)),
+    Case("mpls_pop", ("in_port=1,ip,actions=push_mpls:0x8847,set_mpls_ttl:9,output:2,"
+                      "pop_mpls:0x0800,output:3",),
+         (("p1", "udp"),)),
     Case("truncate", ("in_port=1,actions=output(port=2,max_len=40),output:3",), ALL),
     Case("drop", ("in_port=1,udp,actions=drop", "in_port=1,priority=0,actions=output:2"),
          ALL),

@@ -327,3 +327,17 @@ def test_learn_action_builds_a_mac_table_in_flows(sw: Switch) -> None:
     n = sw.backer.n_upcalls
     sw.send("p2", frame(2, 1))
     assert sw.sent()["p1"] == [frame(2, 1)] and sw.backer.n_upcalls == n
+
+
+def test_mpls_push_set_pop(sw: Switch) -> None:
+    br = sw.bridge("br0", normal=False)
+    for i in (1, 2, 3):
+        sw.port(br, f"p{i}", i)
+    flow_mod(br, "in_port=1,ip,actions=push_mpls:0x8847,set_field:77->mpls_label,output:2,"
+                 "pop_mpls:0x0800,output:3")
+    pkt = udp_frame(1, 2)
+    sw.send("p1", pkt)
+    got = sw.sent()
+    lse = 77 << 12 | 1 << 8 | 64  # label 77, tc 0, bottom of stack, TTL from the IP header
+    assert got["p2"] == [pkt[:12] + struct.pack("!HI", 0x8847, lse) + pkt[14:]]
+    assert got["p3"] == [pkt]

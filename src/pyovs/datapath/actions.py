@@ -25,9 +25,10 @@ lists raise ``ValueError`` at compile time, never per packet.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
-from pyovs.packet.rewrite import pop_vlan, push_vlan, set_field
+from pyovs.packet.rewrite import pop_mpls, pop_vlan, push_mpls, push_vlan, set_field
 from pyovs.packet.vnet import finish
 
 __all__ = ["ExecContext", "Runner", "compile_actions"]
@@ -107,6 +108,16 @@ def _steps(actions: list[tuple[Any, ...]], in_port: int, ctx: ExecContext) -> li
             steps.append((True, _pusher(int(action[1]), int(action[2]))))
         elif kind == "pop_vlan":
             steps.append((True, pop_vlan))
+        elif kind == "push_mpls":
+            if len(action) != 3 or action[1] not in (0x8847, 0x8848) or not (
+                    isinstance(action[2], int) and 0 <= action[2] <= 0xFFFFFFFF):
+                raise ValueError(f"bad datapath action {action!r}")
+            steps.append((True, partial(_push_mpls, int(action[1]), int(action[2]))))
+        elif kind == "pop_mpls":
+            if len(action) != 2 or not (isinstance(action[1], int)
+                                        and 0 <= action[1] <= 0xFFFF):
+                raise ValueError(f"bad datapath action {action!r}")
+            steps.append((True, partial(_pop_mpls, int(action[1]))))
         elif kind == "userspace":
             steps.append((False, _to_userspace(ctx, action[1] if len(action) > 1 else None,
                                                in_port)))
@@ -121,6 +132,14 @@ def _steps(actions: list[tuple[Any, ...]], in_port: int, ctx: ExecContext) -> li
         else:
             raise ValueError(f"unknown datapath action {action!r}")
     return steps
+
+
+def _push_mpls(ethertype: int, lse: int, data: bytes, vnet: bytes) -> tuple[bytes, bytes]:
+    return push_mpls(data, vnet, ethertype, lse)
+
+
+def _pop_mpls(ethertype: int, data: bytes, vnet: bytes) -> tuple[bytes, bytes]:
+    return pop_mpls(data, vnet, ethertype)
 
 
 def _int_arg(action: tuple[Any, ...]) -> int:

@@ -18,6 +18,8 @@ Actions.  Datapath actions are tuples, executed in order on the packet:
     ("output", odp_port)
     ("push_vlan", tpid, tci)            tci with the CFI/present bit 0x1000 set
     ("pop_vlan",)
+    ("push_mpls", ethertype, lse)       a label stack entry after the L2 header
+    ("pop_mpls", ethertype)             the top entry off; the Ethernet type becomes ethertype
     ("set", slot, value, mask)          rewrite header bits: dl_src, dl_dst,
                                         nw_src, nw_dst, nw_tos, nw_ttl, tp_src,
                                         tp_dst, ipv6_src, ipv6_dst, ipv6_label,

@@ -277,6 +277,12 @@ def _action(a: tuple[Any, ...], names: Mapping[int, str] | None,
         return f"push_vlan({tpid}{_vlan(a[2], 0xFFFF)})"
     if kind == "pop_vlan":
         return "pop_vlan"
+    if kind == "push_mpls":
+        lse = a[2]
+        return (f"push_mpls(label={lse >> 12},tc={(lse >> 9) & 7},ttl={lse & 0xFF},"
+                f"bos={(lse >> 8) & 1},eth_type=0x{a[1]:x})")
+    if kind == "pop_mpls":
+        return f"pop_mpls(eth_type=0x{a[1]:x})"
     if kind == "trunc":
         return f"trunc({a[1]})"
     if kind == "recirc":

@@ -639,6 +639,71 @@ def _set_if(applies: Callable[[Xlate], bool], slot: str, value: Callable[[Any], 
     return run
 
 
+MPLS_TYPES: Final = (0x8847, 0x8848)
+_LSE_SLOTS: Final = ("mpls_lse", "mpls_lse1", "mpls_lse2")
+
+
+def _push_mpls(x: Xlate, a: A.PushMpls) -> None:
+    """OVS ``flow_push_mpls``: a new top label, from the IP header or the old top label."""
+    flow = x.flow
+    x.unwild("dl_type")
+    x.commit()  # pending IP rewrites go before the label hides the IP header
+    if flow.get("dl_type") in MPLS_TYPES:
+        x.unwild("mpls_lse")
+        lse = flow.get("mpls_lse", 0) & ~0x100
+    else:
+        label, tc, ttl = (2 if flow.get("dl_type") == 0x86DD else 0), 0, 64
+        if _if_ip(x):
+            x.unwild("nw_tos", 0xFC)
+            x.unwild("nw_ttl")
+            tc = (flow.get("nw_tos", 0) & 0xFC) >> 2
+            ttl = flow.get("nw_ttl", 0) or 64
+        lse = label << 12 | (tc & 7) << 9 | 1 << 8 | ttl
+    for i in (2, 1):
+        flow[_LSE_SLOTS[i]] = flow.get(_LSE_SLOTS[i - 1], 0)
+    flow["mpls_lse"] = lse
+    flow["dl_type"] = a.ethertype
+    x.actions.append(("push_mpls", a.ethertype, lse))
+    for slot in _LSE_SLOTS:
+        x.base[slot] = flow.get(slot, 0)
+    x.base["dl_type"] = a.ethertype
+
+
+def _pop_mpls(x: Xlate, a: A.PopMpls) -> None:
+    flow = x.flow
+    x.unwild("dl_type")
+    if flow.get("dl_type") not in MPLS_TYPES:
+        return  # OVS: pop_mpls on a packet without MPLS does nothing
+    x.commit()
+    flow["mpls_lse"], flow["mpls_lse1"], flow["mpls_lse2"] = (
+        flow.get("mpls_lse1", 0), flow.get("mpls_lse2", 0), 0)
+    flow["dl_type"] = a.ethertype
+    x.actions.append(("pop_mpls", a.ethertype))
+    for slot in _LSE_SLOTS:
+        x.base[slot] = flow.get(slot, 0)
+    x.base["dl_type"] = a.ethertype
+
+
+def _set_lse(x: Xlate, shift: int, width: int, value: int) -> None:
+    if x.flow.get("dl_type") not in MPLS_TYPES:
+        return
+    bits = ((1 << width) - 1) << shift
+    x.flow["mpls_lse"] = (x.flow.get("mpls_lse", 0) & ~bits) | ((value << shift) & bits)
+    x.touched.add("mpls_lse")
+
+
+def _dec_mpls_ttl(x: Xlate, a: A.DecMplsTtl) -> None:
+    if x.flow.get("dl_type") not in MPLS_TYPES:
+        return
+    x.unwild("mpls_lse", 0xFF)
+    ttl = x.flow.get("mpls_lse", 0) & 0xFF
+    if ttl > 1:
+        _set_lse(x, 0, 8, ttl - 1)
+        return
+    x.send_to_controller(OFPR_INVALID_TTL, 0xFFFF, 0, b"", 0)
+    x.exit = True
+
+
 def _dec_ttl(x: Xlate, a: A.DecTtl) -> None:
     if not _if_ip(x):
         return  # OVS: dec_ttl does nothing to a non-IP packet
@@ -721,6 +786,12 @@ _DISPATCH: Final[dict[type, Callable[[Xlate, Any], None]]] = {
     A.OutputReg: _output_reg,
     A.OutputTrunc: _output_trunc,
     Learn: _learn,
+    A.PushMpls: _push_mpls,
+    A.PopMpls: _pop_mpls,
+    A.SetMplsLabel: lambda x, a: _set_lse(x, 12, 20, a.label),
+    A.SetMplsTc: lambda x, a: _set_lse(x, 9, 3, a.tc),
+    A.SetMplsTtl: lambda x, a: _set_lse(x, 0, 8, a.ttl),
+    A.DecMplsTtl: _dec_mpls_ttl,
     A.SetTunnel: lambda x, a: _set_slot("tun_id", a.tun_id, x),
     A.Note: lambda x, a: x.note("note"),
     A.SetQueue: lambda x, a: None,

@@ -116,6 +116,32 @@ def push_vlan(data: bytes, vnet: bytes, tpid: int, tci: int) -> tuple[bytes, byt
     return data[:12] + tag + data[12:], shift(vnet, 4)
 
 
+def _ethertype_at(data: bytes) -> int:
+    """Where the Ethernet type after any VLAN tags is (-1 if the frame is too short)."""
+    pos = 12
+    while len(data) >= pos + 2 and (data[pos] << 8 | data[pos + 1]) in VLAN_TPIDS:
+        pos += 4
+    return pos if len(data) >= pos + 2 else -1
+
+
+def push_mpls(data: bytes, vnet: bytes, ethertype: int, lse: int) -> tuple[bytes, bytes]:
+    """Insert an MPLS label stack entry after the L2 header; the type becomes ``ethertype``."""
+    pos = _ethertype_at(data)
+    if pos < 0:
+        return data, vnet
+    return (data[:pos] + struct.pack("!HI", ethertype, lse & 0xFFFFFFFF) + data[pos + 2:],
+            shift(vnet, 4))
+
+
+def pop_mpls(data: bytes, vnet: bytes, ethertype: int) -> tuple[bytes, bytes]:
+    """Remove the top MPLS label stack entry; the type becomes ``ethertype``."""
+    pos = _ethertype_at(data)
+    if pos < 0 or len(data) < pos + 6 or (data[pos] << 8 | data[pos + 1]) not in (0x8847,
+                                                                                   0x8848):
+        return data, vnet
+    return data[:pos] + struct.pack("!H", ethertype) + data[pos + 6:], shift(vnet, -4)
+
+
 def pop_vlan(data: bytes, vnet: bytes) -> tuple[bytes, bytes]:
     """Remove the outermost tag, if there is one."""
     if len(data) < 18 or (data[12] << 8 | data[13]) not in VLAN_TPIDS:
