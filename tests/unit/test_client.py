@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -235,19 +236,24 @@ def test_passive_target_accepts_one_connection(tmp_path: Path) -> None:
     result: dict[str, Any] = {}
 
     def accept() -> None:
-        with connect(f"punix:{path}", timeout=5) as c:
-            result["msg"] = c.next_message(timeout=5)
+        with connect(f"punix:{path}", timeout=30) as c:
+            result["msg"] = c.next_message(timeout=30)
 
     t = threading.Thread(target=accept)
     t.start()
-    for _ in range(500):
-        if path.exists():
-            break
-        threading.Event().wait(0.01)
+    # The socket file appears at bind(), a moment before listen(): on a busy
+    # machine the first connection attempts may be refused.
+    deadline = time.monotonic() + 20
     with contextlib.closing(socket.socket(socket.AF_UNIX)) as s:
-        s.connect(str(path))
+        while True:
+            try:
+                s.connect(str(path))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                assert time.monotonic() < deadline, "the passive target never listened"
+                threading.Event().wait(0.01)
         s.sendall(b'{"method":"hello","params":[],"id":null}')
-        t.join(5)
+        t.join(30)
     assert result["msg"].method == "hello"
 
 
