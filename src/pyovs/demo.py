@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pyovs.cli import stack
+from pyovs.packet import build
 
 BIN = Path(sys.executable).parent
 
@@ -87,22 +88,10 @@ def _mac(i: int) -> bytes:
 
 def _icmp_frame(src: int, dst: int, kind: int) -> str:
     """An Ethernet/IPv4/ICMP echo frame from host ``src`` to host ``dst``."""
-    icmp = struct.pack("!BBHHH", kind, 0, 0, 0x1234, 1) + b"pyovs demo"
-    csum = _csum(icmp)
-    icmp = icmp[:2] + struct.pack("!H", csum) + icmp[4:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
-                     bytes([10, 10, 10, src]), bytes([10, 10, 10, dst]))
-    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
-    return (_mac(dst) + _mac(src) + b"\x08\x00" + ip + icmp).hex()
-
-
-def _csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return int(~s & 0xFFFF)
+    icmp = build.icmp4(kind, 0, struct.pack("!HH", 0x1234, 1) + b"pyovs demo")
+    ip = build.ipv4(bytes([10, 10, 10, src]), bytes([10, 10, 10, dst]), 1, icmp, ident=1,
+                    frag=0)
+    return build.eth(_mac(dst), _mac(src), 0x0800, ip).hex()
 
 
 _PING = """

@@ -152,3 +152,20 @@ def test_restart_recreates_everything(vs: Daemon) -> None:
     assert vs.vsctl("--columns=name,ofport", "list", "interface") == before
     vs.appctl("netdev-dummy/receive", "p1", frame(1, BCAST))
     assert vs.appctl("netdev-dummy/sent", "p2").split() == [frame(1, BCAST)]
+
+
+def test_bad_control_commands_get_clear_errors(vs: Daemon) -> None:
+    vs.vsctl("add-br", "br0", "--", "add-port", "br0", "p1", "--", "set", "interface", "p1",
+             "type=dummy")
+    ctl = str(vs.server.dir / f"pyovs-vswitchd.{vs.pid}.ctl")
+    assert REAL_APPCTL is not None
+    for args, text in ((["ofproto/trace", "br0", "in_port=1,nosuchfield=3"], "nosuchfield"),
+                       (["netdev-dummy/receive", "p1", "zz12"], "bad hex packet"),
+                       (["netdev-dummy/receive", "nosuchport", "00"], "no such dummy netdev"),
+                       (["ofproto/trace", "nosuchbr", "in_port=1"], "no such bridge")):
+        proc = subprocess.run([REAL_APPCTL, "-t", ctl, *args], capture_output=True, text=True,
+                              timeout=20)
+        assert proc.returncode != 0 and text in proc.stderr, (args, proc.stderr)
+    # The daemon is still there and the bridge unchanged.
+    assert "actions=NORMAL" in vs.appctl("bridge/dump-flows", "br0")
+    assert vs.appctl("netdev-dummy/sent", "p1") == ""

@@ -302,7 +302,7 @@ def test_trace_explains_the_decision(sw: Switch) -> None:
     sw.port(br, "p1", 1)
     sw.port(br, "p2", 2)
     flow = {"in_port": 1, "dl_src": 1, "dl_dst": 0xFFFFFFFFFFFF, "dl_type": 0x88B5}
-    result = translate(br, flow, 0.0, 1, tracing=True)
+    result = translate(br, flow, 0.0, tracing=True)
     text = "\n".join(result.trace)
     assert "NORMAL" in text and "flooding" in text
     assert result.wc["dl_dst"] == 0xFFFFFFFFFFFF and result.wc["in_port"] == 0xFFFF

@@ -77,7 +77,7 @@ class Backer:
         flow = dict(extract_flow(packet).values)
         flow["in_port"] = in_port
         odp_in = self._odp_of(bridge, in_port)
-        result = translate(bridge, flow, time.monotonic(), odp_in, start_actions=list(actions))
+        result = translate(bridge, flow, time.monotonic(), start_actions=list(actions))
         if result.mac_changed:
             self.revalidate()
         dp_flow = dict(flow)
@@ -101,7 +101,7 @@ class Backer:
         bridge, ofport = where
         flow = dict(up.flow)
         flow["in_port"] = ofport
-        result = translate(bridge, flow, time.monotonic(), up.in_port)
+        result = translate(bridge, flow, time.monotonic())
         learns = [(bridge, fm) for fm in result.learns]
         if self.apply_learns(learns):
             result.mac_changed = True  # the tables changed: revalidate as below
@@ -110,8 +110,9 @@ class Backer:
             # be wrong now (a flood that should be a unicast); the flow for
             # this packet is installed after the flush.
             self.revalidate()
+        now = time.monotonic()
         for rule in result.rules:
-            rule.account(1, len(up.data), time.monotonic())
+            rule.account(1, len(up.data), now)
         if result.slow:
             return UpcallResult(result.actions, None)
         mask = {slot: m for slot, m in result.wc.items() if m}

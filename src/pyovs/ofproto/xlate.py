@@ -48,7 +48,6 @@ from pyovs.openflow.ports import (
     OFPP_CONTROLLER,
     OFPP_FLOOD,
     OFPP_IN_PORT,
-    OFPP_LOCAL,
     OFPP_NONE,
     OFPP_NORMAL,
     OFPP_TABLE,
@@ -69,7 +68,6 @@ OFPPC_NO_FLOOD: Final = 1 << 4
 OFPPC_NO_FWD: Final = 1 << 5
 OFPPC_NO_PACKET_IN: Final = 1 << 6
 
-OFPR_NO_MATCH: Final = 0
 OFPR_ACTION: Final = 1
 OFPR_INVALID_TTL: Final = 2
 OFPR_EXPLICIT_MISS: Final = 6
@@ -164,7 +162,7 @@ class Xlate:
     """One translation (see the module comment)."""
 
     def __init__(self, bridge: Bridge, flow: dict[str, int], now: float,
-                 odp_in_port: int, tracing: bool = False) -> None:
+                 tracing: bool = False) -> None:
         self.br = bridge
         self.flow = dict(flow)
         self.base = dict(flow)
@@ -179,7 +177,6 @@ class Xlate:
         self.learned: list[tuple[Bridge, int, int, int]] = []
         self.mac_changed = False
         self.now = now
-        self.odp_in_port = odp_in_port
         self.resubmits = 0
         self.depth = 0
         self.table_id = 0
@@ -187,8 +184,6 @@ class Xlate:
         self.action_set: list[A.Action] = []
         self.trace: list[str] | None = [] if tracing else None
         self.slow = False
-        self.trunc: int | None = None
-        self.groups_hit: list[tuple[Any, Any]] = []
         self.learns: list[tuple[FlowMod, int]] = []
         self.tpids: list[int] = []
         self.rule: Any = None
@@ -309,7 +304,6 @@ class Xlate:
             self.note(f"{table_id:2d}. No match.")
             if table_id == 0 and self.depth == 0 and self.br.table_miss_to_controller():
                 self.send_to_controller(OFPR_IMPLICIT_MISS, 0xFFFF, 0, b"",
-                                        self.br.miss_send_len,
                                         cookie=0xFFFFFFFFFFFFFFFF)
             else:
                 self.note("    drop")
@@ -417,7 +411,7 @@ class Xlate:
                     continue
                 self.output_port(p, quiet=True)
         elif port == OFPP_CONTROLLER:
-            self.send_to_controller(OFPR_ACTION, max_len or 0xFFFF, 0, b"", max_len)
+            self.send_to_controller(OFPR_ACTION, max_len or 0xFFFF, 0, b"")
         elif port == OFPP_TABLE:
             self.warn("output:TABLE is only for packet-out")
         elif port == OFPP_NONE:
@@ -469,7 +463,7 @@ class Xlate:
         self.flow["in_port"] = saved_flow["in_port"]
 
     def send_to_controller(self, reason: int, max_len: int, controller_id: int,
-                           userdata: bytes, _miss_len: int, cookie: int | None = None) -> None:
+                           userdata: bytes, cookie: int | None = None) -> None:
         in_port = self.flow.get("in_port", 0)
         xp = self.br.ports.get(in_port)
         if xp is not None and xp.config & OFPPC_NO_PACKET_IN:
@@ -543,7 +537,6 @@ class Xlate:
             return
         live = Liveness(self.port_live, self.br.tables.groups)
         buckets = grp.buckets_for(self.flow, live, self.wc)
-        self.groups_hit.append((grp, buckets))
         for bucket in buckets:
             self.note(f"bucket {bucket.bucket_id}")
             self.nested(partial(self.do_actions, bucket.actions))
@@ -700,7 +693,7 @@ def _dec_mpls_ttl(x: Xlate, a: A.DecMplsTtl) -> None:
     if ttl > 1:
         _set_lse(x, 0, 8, ttl - 1)
         return
-    x.send_to_controller(OFPR_INVALID_TTL, 0xFFFF, 0, b"", 0)
+    x.send_to_controller(OFPR_INVALID_TTL, 0xFFFF, 0, b"")
     x.exit = True
 
 
@@ -713,7 +706,7 @@ def _dec_ttl(x: Xlate, a: A.DecTtl) -> None:
         _set_slot("nw_ttl", ttl - 1, x)
         return
     for cid in a.ids:
-        x.send_to_controller(OFPR_INVALID_TTL, 0xFFFF, cid, b"", 0)
+        x.send_to_controller(OFPR_INVALID_TTL, 0xFFFF, cid, b"")
     x.exit = True
 
 
@@ -726,7 +719,7 @@ def _output_reg(x: Xlate, a: A.OutputReg) -> None:
 
 
 def _controller(x: Xlate, a: A.Controller) -> None:
-    x.send_to_controller(a.reason, a.max_len, a.controller_id, a.userdata, a.max_len)
+    x.send_to_controller(a.reason, a.max_len, a.controller_id, a.userdata)
 
 
 def _learn(x: Xlate, a: Learn) -> None:
@@ -802,14 +795,14 @@ _DISPATCH: Final[dict[type, Callable[[Xlate, Any], None]]] = {
 }
 
 
-def translate(bridge: Bridge, flow: dict[str, int], now: float, odp_in_port: int,
+def translate(bridge: Bridge, flow: dict[str, int], now: float,
               tracing: bool = False, start_actions: list[A.Action] | None = None
               ) -> XlateResult:
     """Run the pipeline for ``flow`` (in_port an OpenFlow port of ``bridge``).
 
     With ``start_actions`` (a packet-out) those actions run instead of table 0.
     """
-    x = Xlate(bridge, flow, now, odp_in_port, tracing)
+    x = Xlate(bridge, flow, now, tracing)
     in_port = flow.get("in_port", 0)
     xp = bridge.ports.get(in_port)
     if start_actions is not None:
@@ -820,7 +813,5 @@ def translate(bridge: Bridge, flow: dict[str, int], now: float, odp_in_port: int
     else:
         x.run_table(0)
         x.finish()
-    if in_port == OFPP_LOCAL:
-        pass
     return XlateResult(x.actions, x.wc, x.rules, x.learned, x.mac_changed,
                        x.trace or [], x.slow, x.learns, x.flow)

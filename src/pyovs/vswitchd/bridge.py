@@ -43,6 +43,7 @@ from pyovs.openflow.actions import Output
 from pyovs.openflow.msg_flow import FlowMod
 from pyovs.openflow.msg_port import PortStats
 from pyovs.openflow.ports import OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL
+from pyovs.openflow.values import eth_to_str, scan_eth
 from pyovs.ovsdb.data import Uuid
 
 from .dbsync import DbSync, Row, as_map, as_set, scalar
@@ -86,6 +87,8 @@ class BridgeState:
     fail_mode: str = "standalone"
     controllers: tuple[str, ...] = ()
     has_normal_flow: bool = False
+    hw_addr: int = 0
+    """The bridge's MAC (other_config:hwaddr, else stable per name): its own port's."""
     configured_tables: set[int] = field(default_factory=set)
     """Tables that Bridge:flow_tables configured (reset when they leave it)."""
 
@@ -140,9 +143,8 @@ class Reconciler:
         dpid_text = other.get("datapath-id", "")
         dpid = int(dpid_text, 16) if _is_dpid(dpid_text) else hwaddr
         ofproto = Ofproto(name, dpid, self.backer)
-        ofproto.hw_addr = hwaddr  # type: ignore[attr-defined]
         cm = ConnMgr(ofproto)
-        state = BridgeState(name, ofproto, cm)
+        state = BridgeState(name, ofproto, cm, hw_addr=hwaddr)
         cm.on_change = lambda: self.update_fail_open(state)
         self.bridges[name] = state
         self.backer.bridges[name] = ofproto
@@ -303,8 +305,8 @@ class Reconciler:
             iface.error = f"could not open network device {name} ({e.strerror})"
             return iface
         if name == state.name:
-            hw = getattr(ofp, "hw_addr", None)
-            if hw is not None and hasattr(netdev, "set_mac"):
+            hw = state.hw_addr
+            if hasattr(netdev, "set_mac"):
                 with contextlib.suppress(OSError):
                     netdev.set_mac(hw.to_bytes(6, "big"))
         odp = self.dpif.port_add(netdev)
@@ -390,7 +392,7 @@ class Reconciler:
             if iface.netdev is not None:
                 s = iface.netdev.status()
                 want["ifindex"] = s.ifindex
-                want["mac_in_use"] = _mac_text(int.from_bytes(s.mac, "big"))
+                want["mac_in_use"] = eth_to_str(int.from_bytes(s.mac, "big"))
                 want["mtu"] = s.mtu
                 want["admin_state"] = "up" if s.admin_up else "down"
                 want["link_state"] = "up" if s.carrier else "down"
@@ -405,7 +407,7 @@ class Reconciler:
                 up = x is not None and x.peer is not None
                 want["admin_state"] = "up" if up else "down"
                 want["link_state"] = "up" if up else "down"
-                want["mac_in_use"] = _mac_text(_stable_mac(name))
+                want["mac_in_use"] = eth_to_str(_stable_mac(name))
             changes = {k: v for k, v in want.items() if not _same(row, k, v)}
             if changes:
                 ops.append({"op": "update", "table": "Interface",
@@ -500,17 +502,8 @@ def _is_dpid(text: str) -> bool:
 
 
 def _parse_mac(text: str) -> int | None:
-    parts = text.split(":")
-    if len(parts) != 6:
-        return None
-    try:
-        return int("".join(f"{int(p, 16):02x}" for p in parts), 16)
-    except ValueError:
-        return None
-
-
-def _mac_text(mac: int) -> str:
-    return ":".join(f"{b:02x}" for b in mac.to_bytes(6, "big"))
+    got = scan_eth(text, 0)
+    return got[0] if got is not None and got[1] == len(text) else None
 
 
 def _admin_switch(netdev: Netdev) -> Any:

@@ -33,6 +33,7 @@ from pyovs.openflow.match_text import format_match, parse_match
 from pyovs.openflow.msg_flowstats import FlowStatsRequest, format_flow_stats
 from pyovs.openflow.packet import Flow, packet_match
 from pyovs.openflow.ports import OFPP_LOCAL
+from pyovs.openflow.values import eth_to_str
 from pyovs.unixctl import UnixctlError, UnixctlServer
 
 if TYPE_CHECKING:
@@ -56,8 +57,7 @@ def fdb_show(vs: Vswitchd, args: list[str]) -> str:
         if now - e.seen >= br.mac.aging:
             continue
         port = "LOCAL" if e.port == OFPP_LOCAL else str(e.port)
-        mac = ":".join(f"{b:02x}" for b in e.mac.to_bytes(6, "big"))
-        lines.append(f"{port:>5}  {e.vlan:4d}  {mac}  {int(now - e.seen):3d}\n")
+        lines.append(f"{port:>5}  {e.vlan:4d}  {eth_to_str(e.mac)}  {int(now - e.seen):3d}\n")
     return "".join(lines)
 
 
@@ -115,11 +115,8 @@ def ofproto_trace(vs: Vswitchd, args: list[str]) -> str:
     except Exception as e:  # the parser's own message is what the user needs
         raise UnixctlError(str(e)) from None
     flow = {slot: value for slot, value, _mask in match}
-    in_port = flow.get("in_port", 0)
-    x = br.ports.get(in_port)
-    odp = x.odp if x is not None and x.odp is not None else 0xFFFF
     from pyovs.datapath import odptext
-    result = translate(br, flow, time.monotonic(), odp, tracing=True)
+    result = translate(br, flow, time.monotonic(), tracing=True)
     out = [f"Flow: {flow_text(flow)}\n", "\n", f'bridge("{br.name}")\n',
            "-" * (len(br.name) + 10) + "\n"]
     out += [f"{line}\n" for line in result.trace]
